@@ -1,0 +1,5 @@
+"""`python -m megacity` runs the command line."""
+
+from megacity.cli import main
+
+main()

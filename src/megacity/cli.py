@@ -1,0 +1,221 @@
+"""The `megacity` command line. Every command takes --database (env MEGACITY_DATABASE_URL).
+
+User errors print one line and exit 2; lines that scripts parse (`imported N rejected M`)
+are never translated.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from megacity.bootstrap import Megacity, bootstrap
+from megacity.domain.errors import DomainError
+from megacity.io.rows import UnreadableFileError
+from megacity.settings import Settings
+
+app = typer.Typer(
+    help="Megacity: a 12345 citizen-hotline (接诉即办) platform. Run `megacity COMMAND --help` for details.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+profile_app = typer.Typer(help="Check and inspect city profiles.", no_args_is_help=True)
+app.add_typer(profile_app, name="profile")
+audit_app = typer.Typer(help="Inspect the append-only audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+T = TypeVar("T")
+Database = Annotated[
+    str | None,
+    typer.Option(
+        "--database", envvar="MEGACITY_DATABASE_URL", help="Database URL (default sqlite:///megacity.db)."
+    ),
+]
+ProfileOpt = Annotated[
+    Path | None,
+    typer.Option("--profile", envvar="MEGACITY_PROFILE", help="Profile folder (default: Beijing)."),
+]
+
+
+class UsageError(Exception):
+    """A mistake of the user's: one line on stderr, exit code 2."""
+
+
+def fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _app(database: str | None, profile: Path | None = None) -> Megacity:
+    values: dict[str, Any] = {}
+    if database:
+        values["database_url"] = database
+    if profile:
+        values["profile"] = profile
+    return bootstrap(Settings(**values))
+
+
+@contextmanager
+def progress_bar(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr; silent when stderr is not a terminal and the job is small."""
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, transient=True, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+@app.command()
+def init(database: Database = None, profile: ProfileOpt = None) -> None:
+    """Create or upgrade the database schema."""
+    _app(database, profile)
+    typer.echo("database ready")
+
+
+@profile_app.command("check")
+def profile_check(path: Annotated[Path, typer.Argument(help="Profile folder to validate.")]) -> None:
+    """Validate a profile folder; print every problem with its file and line."""
+    from megacity.profiles import check_profile
+
+    if not path.is_dir():
+        fail(f"{path} is not a folder")
+    problems = check_profile(path)
+    for problem in problems:
+        typer.echo(problem, err=True)
+    if problems:
+        raise typer.Exit(2)
+    typer.echo(f"profile ok: {path}")
+
+
+@app.command()
+def demo(
+    count: Annotated[int, typer.Option("--count", min=1, max=5_000_000, help="Number of requests.")] = 20000,
+    months: Annotated[int, typer.Option("--months", min=1, max=120, help="Months of history.")] = 12,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same demo).")] = 12345,
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing if requests exist.")] = False,
+    database: Database = None,
+    profile: ProfileOpt = None,
+) -> None:
+    """Load a believable demo history of the profile's city."""
+    from megacity.demo import generate
+    from megacity.services.demo_load import load_demo
+
+    mc = _app(database, profile)
+    with mc.uow(write=False) as uow:
+        existing = uow.tickets.total()
+    if if_empty and existing:
+        typer.echo(f"demo skipped: the database already holds {existing} requests")
+        return
+    with progress_bar("demo", count) as advance:
+        stored = load_demo(
+            app=mc, cases=generate(mc.profile, count=count, months=months, seed=seed), progress=advance
+        )
+    typer.echo(f"demo loaded {stored}")
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="CSV, xlsx or Parquet file.")],
+    format: Annotated[str, typer.Option("--format", help="auto|canonical|teddycup|nyc311")] = "auto",
+    timezone: Annotated[str | None, typer.Option(help="Zone of times without an offset.")] = None,
+    report: Annotated[Path | None, typer.Option(help="Where to write rejected rows (CSV).")] = None,
+    database: Database = None,
+    profile: ProfileOpt = None,
+) -> None:
+    """Import requests; bad rows go to the report, good rows are kept."""
+    from megacity.io import count_rows, read_tickets
+    from megacity.io.export import write_row_errors
+    from megacity.services.bulk import import_rows
+
+    mc = _app(database, profile)
+    try:
+        rows = read_tickets(file, format=format, timezone=timezone, default_timezone=mc.profile.timezone)
+        total = count_rows(file)
+    except UnreadableFileError as exc:
+        fail(f"cannot read {file}: {exc}")
+    with progress_bar("import", total) as advance:
+        result = import_rows(app=mc, rows=rows, actor=f"import:{file.name}", progress=advance)
+    report_path = report or Path.cwd() / f"import-report-{datetime.now():%Y%m%d-%H%M%S}.csv"
+    write_row_errors(sorted(result.errors, key=lambda e: e.row), report_path)
+    if result.rejected:
+        typer.echo(f"rejected rows written to {report_path}", err=True)
+    typer.echo(f"imported {result.imported} rejected {result.rejected}")
+
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Option("--out", help="Output file.")],
+    format: Annotated[str, typer.Option("--format", help="parquet|csv")] = "parquet",
+    database: Database = None,
+    profile: ProfileOpt = None,
+) -> None:
+    """Export every request as the canonical ticket table (pseudonymised, texts masked)."""
+    from megacity.services.export import export_tickets
+
+    if format not in {"parquet", "csv"}:
+        fail("--format must be parquet or csv")
+    mc = _app(database, profile)
+    with progress_bar("export", None) as advance:
+        count = export_tickets(app=mc, path=out, format=format, progress=advance)
+    typer.echo(f"exported {count}")
+
+
+@audit_app.command("verify")
+def audit_verify(database: Database = None, profile: ProfileOpt = None) -> None:
+    """Recompute the audit log's hash chain; exit 1 at the first row that does not verify."""
+    from megacity.services.audit import verify
+
+    result = verify(app=_app(database, profile))
+    if result.broken_at is not None or result.reason:
+        typer.echo(
+            f"audit chain BROKEN at seq {result.broken_at}: {result.reason} ({result.checked} rows ok)"
+        )
+        raise typer.Exit(1)
+    typer.echo(f"audit chain ok: {result.checked} events")
+
+
+@app.command()
+def sweep(database: Database = None, profile: ProfileOpt = None) -> None:
+    """Mark requests past their deadline as overdue (run it every few minutes)."""
+    from megacity.services.handling import sweep_overdue
+
+    typer.echo(f"marked overdue {sweep_overdue(app=_app(database, profile))}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    database: Database = None,
+    profile: ProfileOpt = None,
+) -> None:
+    """Serve the web app and the API (OpenAPI at /docs)."""
+    import uvicorn
+
+    from megacity.web.app import create_app
+
+    mc = _app(database, profile)
+    if workers == 1:
+        uvicorn.run(create_app(mc), host=host, port=port, log_level="info")
+        return
+    import os
+
+    if database:
+        os.environ["MEGACITY_DATABASE_URL"] = database
+    uvicorn.run("megacity.web.asgi:app", host=host, port=port, workers=workers, log_level="warning")
+
+
+def main() -> None:
+    """Entry point: domain and input errors become one line and exit code 2."""
+    try:
+        app()
+    except (DomainError, UnreadableFileError, UsageError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)

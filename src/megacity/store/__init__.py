@@ -1,0 +1,1 @@
+"""Storage adapter: SQLAlchemy 2 Core tables, repositories and the unit of work."""

@@ -1,0 +1,122 @@
+"""The hash-chained, append-only audit log.
+
+Each row's hash covers the previous hash and the row's own fields, so any edit or deletion
+breaks the chain from that row on. Appends are serialised through the single `audit_head`
+row, locked for the length of the transaction that records the change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+
+from megacity.domain.tickets import TicketEvent
+from megacity.store.tables import audit_events, audit_head
+
+GENESIS = "0" * 64
+
+
+def event_hash(prev_hash: str, row: dict[str, Any]) -> str:
+    """SHA-256 over the previous hash and a canonical JSON form of the row."""
+    body = {k: row[k] for k in sorted(row) if k not in {"seq", "hash", "prev_hash"}}
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False, default=_json_default)
+    return hashlib.sha256(f"{prev_hash}|{text}".encode()).hexdigest()
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot hash {type(value).__name__}")
+
+
+def _row(event: TicketEvent) -> dict[str, Any]:
+    return {
+        "ticket_id": event.ticket_id,
+        "action": event.action,
+        "from_status": event.from_status.value if event.from_status else None,
+        "to_status": event.to_status.value,
+        "actor": event.actor,
+        "role": event.role,
+        "at": event.at,
+        "reason": event.reason,
+        "payload": event.payload,
+    }
+
+
+class AuditLog:
+    """Appends events to the chain inside the caller's transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def append(self, events: Sequence[TicketEvent]) -> None:
+        if not events:
+            return
+        head = self._conn.execute(
+            select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()
+        ).first()
+        if head is None:
+            self._conn.execute(insert(audit_head).values(id=1, seq=0, hash=GENESIS))
+            prev, count = GENESIS, 0
+        else:
+            prev, count = head.hash, head.seq
+        rows = []
+        for event in events:
+            row = _row(event)
+            row["prev_hash"] = prev
+            row["hash"] = prev = event_hash(prev, _hashable(row))
+            rows.append(row)
+        self._conn.execute(insert(audit_events), rows)
+        self._conn.execute(
+            update(audit_head).where(audit_head.c.id == 1).values(seq=count + len(rows), hash=prev)
+        )
+
+    def for_ticket(self, ticket_id: str) -> list[dict[str, Any]]:
+        result = self._conn.execute(
+            select(audit_events).where(audit_events.c.ticket_id == ticket_id).order_by(audit_events.c.seq)
+        )
+        return [dict(r._mapping) for r in result]
+
+
+def _hashable(row: dict[str, Any]) -> dict[str, Any]:
+    """The fields the hash covers, with the instant in UTC so every engine agrees."""
+    out = dict(row)
+    out["at"] = row["at"].astimezone(UTC).isoformat()
+    return out
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    checked: int
+    broken_at: int | None  # seq of the first row that does not verify
+    reason: str = ""
+
+
+def verify_chain(rows: Iterable[dict[str, Any]], expected_count: int | None = None) -> ChainReport:
+    """Recompute every hash in `seq` order; report the first break."""
+    prev, checked = GENESIS, 0
+    for row in rows:
+        if row["prev_hash"] != prev:
+            return ChainReport(checked, row["seq"], "previous hash does not match")
+        if event_hash(prev, _hashable(row)) != row["hash"]:
+            return ChainReport(checked, row["seq"], "row content does not match its hash")
+        prev, checked = row["hash"], checked + 1
+    if expected_count is not None and checked != expected_count:
+        return ChainReport(checked, None, f"head says {expected_count} rows, found {checked}")
+    return ChainReport(checked, None)
+
+
+def iter_chain(conn: Connection, batch: int = 5000) -> Iterator[dict[str, Any]]:
+    """All audit rows in chain order, streamed."""
+    result = conn.execution_options(stream_results=True, yield_per=batch).execute(
+        select(audit_events).order_by(audit_events.c.seq)
+    )
+    for r in result:
+        yield dict(r._mapping)

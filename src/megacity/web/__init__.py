@@ -1,0 +1,1 @@
+"""Web entrypoint: the JSON API, the pages and (later) Open311, on FastAPI."""

@@ -1,0 +1,1 @@
+"""Server-rendered pages (Jinja2); kept out of the OpenAPI schema."""

@@ -1,0 +1,131 @@
+"""Shared fixtures: real databases (SQLite always, PostgreSQL when configured) and a real server.
+
+Set MEGACITY_TEST_DATABASE_URL to a PostgreSQL URL to run every storage and API test on both
+engines. With CI=true any skipped test fails the run, so CI cannot hide missing parts.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import create_engine, make_url, text
+
+from megacity.bootstrap import Megacity, bootstrap
+from megacity.settings import Settings
+from megacity.store.database import engine_for, normalise_url
+from megacity.web.app import create_app
+
+PG_URL = os.environ.get("MEGACITY_TEST_DATABASE_URL")
+SHARED_DATA = Path(
+    os.environ.get("MEGACITY_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
+
+
+@dataclass
+class Clock:
+    """A clock the tests move by hand; the app reads it for every 'now'."""
+
+    now: datetime = field(default_factory=lambda: datetime(2025, 3, 3, 9, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """A database of its own for each xdist worker (created on first use), emptied per test."""
+    base = make_url(normalise_url(url))
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    worker_url = base.set(database=name).render_as_string(hide_password=False)
+    engine_for(worker_url).dispose()
+    engine = create_engine(worker_url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return worker_url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, worker_id: str) -> str:
+    """A fresh, empty database on each engine."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'megacity.db'}"
+    if not PG_URL:
+        pytest.skip("PostgreSQL tests need MEGACITY_TEST_DATABASE_URL")
+    return _worker_database(PG_URL, worker_id)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, files_dir=tmp_path / "files", environment="test")
+
+
+@pytest.fixture
+def megacity(settings: Settings, clock: Clock) -> Megacity:
+    return bootstrap(settings, clock=clock)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(megacity: Megacity) -> Iterator[str]:
+    """A real uvicorn server on a free loopback port, serving the app over HTTP."""
+    port = _free_port()
+    config = uvicorn.Config(create_app(megacity), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not srv.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("server did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def http(server: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server, timeout=30) as client:
+        yield client
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """On CI, a skipped test is a failure: every tier must really run there."""
+    if os.environ.get("CI") != "true":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        if reporter:
+            reporter.write_line(f"CI=true: {len(skipped)} skipped test(s) count as failures", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

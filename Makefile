@@ -7,7 +7,7 @@ PORT   ?= 8000
 DEMO_COUNT ?= 20000
 export MEGACITY_DATABASE_URL ?= sqlite:///megacity.db
 
-.PHONY: run test lint bench install install-dev messages clean
+.PHONY: run test lint bench install install-dev messages docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ lint: install-dev
 ## make bench: benchmarks with printed figures (see bench/README.md)
 bench: install-dev
 	$(BIN)/python bench/intake.py
+
+## make docs: regenerate docs/cli.md from the commands' --help
+docs: install-dev
+	$(BIN)/typer megacity.cli utils docs --name megacity --output docs/cli.md
 
 ## make messages: re-extract and compile the Babel catalogues
 messages: install-dev

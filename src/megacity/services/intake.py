@@ -6,7 +6,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from megacity.bootstrap import Megacity
@@ -51,8 +51,8 @@ def new_ticket_id(at: datetime, profile: Profile) -> str:
     return f"{profile.code}-{day}-{secrets.token_hex(4)}"
 
 
-def check_location(profile: Profile, request: NewRequest) -> tuple[str | None, str | None]:
-    """Validate district/street codes against the profile; derive the district from the street."""
+def check_location(profile: Profile, request: NewRequest, day: date) -> tuple[str | None, str | None]:
+    """Validate district/street codes against the profile in force on `day`; derive the district."""
     org = profile.org
     district, street = request.district_code, request.street_code
     if district is not None and district not in org.districts:
@@ -61,6 +61,8 @@ def check_location(profile: Profile, request: NewRequest) -> tuple[str | None, s
         unit = org.unit(street)
         if unit is None or not unit.type.is_street_level:
             raise ValidationError(f"unknown street_code '{street}'", field="street_code")
+        if not unit.validity.covers(day):
+            raise ValidationError(f"street {street} was not in force on {day.isoformat()}", field="street_code")
         if district is not None and unit.district_code != district:
             raise ValidationError(f"street {street} is not in district {district}", field="street_code")
         district = unit.district_code
@@ -70,16 +72,17 @@ def check_location(profile: Profile, request: NewRequest) -> tuple[str | None, s
 def build_ticket(app: Megacity, request: NewRequest, at: datetime) -> Ticket:
     """Validate the request against the profile and make the new ticket."""
     profile = app.profile
-    district, street = check_location(profile, request)
-    urgency = request.urgency
-    if request.category_code is not None:
-        category = profile.catalogue.get(request.category_code)
-        if category is None:
-            raise ValidationError(f"unknown category_code '{request.category_code}'", field="category_code")
-        urgency = urgency or category.urgency
     if request.received_at is not None and request.received_at > at:
         raise ValidationError("received_at is in the future", field="received_at")
     received = request.received_at or at
+    day = received.astimezone(ZoneInfo(profile.timezone)).date()
+    district, street = check_location(profile, request, day)
+    urgency = request.urgency
+    if request.category_code is not None:
+        category = profile.catalogue.get(request.category_code)
+        if category is None or not category.validity.covers(day):
+            raise ValidationError(f"unknown category_code '{request.category_code}'", field="category_code")
+        urgency = urgency or category.urgency
     complainant = pseudonym(app.settings.secret_key, request.phone) if request.phone else None
     return Ticket(
         id=new_ticket_id(received, profile),

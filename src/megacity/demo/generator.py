@@ -1,30 +1,25 @@
 """`megacity demo`: a believable, reproducible history of requests for any city profile.
 
-A demo has to show what the platform does with a real year of requests — volumes by
-district, seasonal peaks, slow units, unhappy callbacks — without real personal data. So
-the history is *generated*, but shaped like the real thing:
-
-* volumes per district follow the census population, streets within a district their
-  (estimated) population, calls follow a daily and weekly rhythm;
-* topics (`samples/themes.csv`) are matched to the profile's catalogue *by leaf name*, never
-  by code, and carry their season: heating (冬季采暖) from mid-November to mid-March, storms
-  and power cuts in summer, catkins in spring, wage arrears before Spring Festival;
-* a stable pool of pseudonymous complainants, some of whom call again and again;
-* texts in the style of real messages (`texts`), handling steps that are legal lifecycle
-  actions at plausible times (`handling`).
-
-Everything is drawn from one seeded `random.Random`, and the period ends on a fixed date by
-default, so the same command gives the same demo on every machine.
+A demo must show what the platform does with a real year of requests — volumes by district,
+seasonal peaks, slow units, unhappy callbacks — without real personal data. So the history
+is generated, but shaped like the real thing: district volumes follow the census population
+(streets their estimated population) and a daily and weekly rhythm; topics
+(`samples/themes.csv`) find their catalogue leaves *by name* and carry their season (heating
+mid-November to mid-March, storms and power cuts in summer); a stable pool of pseudonymous
+complainants, some calling again and again; texts in the style of real messages (`texts`);
+legal lifecycle steps at plausible times (`handling`). One seeded `random.Random` and a fixed
+default end date make the same command give the same demo on every machine.
 """
 
 from __future__ import annotations
 
 import bisect
-import math
 from calendar import monthrange
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from itertools import accumulate
 from random import Random
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,12 +30,14 @@ from megacity.demo.texts import (
     Place,
     Samples,
     Theme,
+    address,
     compose,
     fake_name,
     fake_phone,
     leaf_phrase,
     load_samples,
     match_themes,
+    point_near,
     short_name,
 )
 from megacity.domain.calendar import WorkingCalendar
@@ -51,6 +48,7 @@ from megacity.domain.profile import Profile
 #: The default last day of the demo period: fixed, so that a demo is reproducible.
 DEFAULT_END = date(2025, 12, 31)
 REPEAT_SHARE = 0.04  # follow-ups of an earlier request by the same complainant
+REPEAT_WITHIN = (10, 45)  # days after the earlier request
 DISTRICT_GOVERNMENT_SHARE = 0.05  # dispatches that land at the district government
 HOME_SHARE = 0.8  # requests about the complainant's own street
 #: Relative call volume by hour of day (a hotline: quiet at night, peaks mid-morning).
@@ -133,6 +131,7 @@ class _World:
     times: list[datetime] = field(default_factory=list)
     origins: list[_Origin] = field(default_factory=list)
     homes: dict[tuple[str, str], tuple[float | None, float | None]] = field(default_factory=dict)
+    prune_at: int = 4096
 
 
 def generate(
@@ -165,11 +164,7 @@ def _period_start(end: date, months: int) -> date:
 
 
 def _cumulative(weights: list[float]) -> tuple[float, ...]:
-    total, out = 0.0, []
-    for w in weights:
-        total += max(w, 0.0)
-        out.append(total)
-    return tuple(out)
+    return tuple(accumulate(max(w, 0.0) for w in weights))
 
 
 def _weighted(rng: Random, cum: tuple[float, ...]) -> int:
@@ -216,22 +211,46 @@ def _topic(theme: Theme, leaves: tuple[Category, ...]) -> _Topic:
     return _Topic(theme, leaves, _cumulative([w for _, w in theme.kinds]), kinds)
 
 
-def _received(world: _World, rng: Random, count: int, start: date, end: date) -> list[tuple[datetime, int]]:
-    """Receipt instants and topics, sorted: day x topic drawn jointly so seasons shape the mix."""
+def _topic_weights(world: _World, day: date) -> list[float]:
+    mmdd = day.month * 100 + day.day
+    return [t.theme.weight * t.theme.season_factor(mmdd) for t in world.topics]
+
+
+def _received(
+    world: _World, rng: Random, count: int, start: date, end: date
+) -> Iterator[tuple[datetime, int]]:
+    """Receipt instants and topics in order of receipt.
+
+    Days are drawn first (by weekday and by the seasons of all topics), then each day's topics
+    and clock times; only one day is held in memory, so millions of requests stream.
+    """
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    weights: list[float] = []
-    for day in days:
-        base, mmdd = WEEKDAY[day.weekday()], day.month * 100 + day.day
-        weights.extend(base * t.theme.weight * t.theme.season_factor(mmdd) for t in world.topics)
-    cells = rng.choices(range(len(weights)), cum_weights=_cumulative(weights), k=count)
-    hours = rng.choices(range(24), weights=HOURLY, k=count)
-    out = []
-    for cell, hour in zip(cells, hours, strict=True):
-        day_index, topic = divmod(cell, len(world.topics))
-        clock = time(hour, rng.randrange(60), rng.randrange(60))
-        out.append((datetime.combine(days[day_index], clock, world.tz), topic))
-    out.sort(key=lambda pair: pair[0])
-    return out
+    totals = [WEEKDAY[day.weekday()] * sum(_topic_weights(world, day)) for day in days]
+    cum, per_day, left = _cumulative(totals), Counter[int](), count
+    while left:
+        batch = min(left, 100_000)
+        per_day.update(rng.choices(range(len(days)), cum_weights=cum, k=batch))
+        left -= batch
+    for index, day in enumerate(days):
+        n = per_day.get(index, 0)
+        if not n:
+            continue
+        topics = rng.choices(range(len(world.topics)), weights=_topic_weights(world, day), k=n)
+        hours = rng.choices(range(24), weights=HOURLY, k=n)
+        clocks = [time(h, rng.randrange(60), rng.randrange(60)) for h in hours]
+        yield from sorted(
+            (datetime.combine(day, c, world.tz), t) for c, t in zip(clocks, topics, strict=True)
+        )
+
+
+def _remember(world: _World, received: datetime, origin: _Origin) -> None:
+    """Keep requests a follow-up may refer to; forget those too old to be followed up."""
+    world.times.append(received)
+    world.origins.append(origin)
+    if len(world.times) >= world.prune_at:
+        cut = bisect.bisect_left(world.times, received - timedelta(days=REPEAT_WITHIN[1]))
+        del world.times[:cut], world.origins[:cut]
+        world.prune_at = max(4096, 2 * len(world.times))
 
 
 def _complainant(world: _World, district: _District, local: int) -> _Complainant:
@@ -275,8 +294,8 @@ def _follow_up_of(world: _World, rng: Random, received: datetime) -> _Origin | N
     """An earlier request, 10 to 45 days before, that this one may follow up."""
     if rng.random() >= REPEAT_SHARE:
         return None
-    low = bisect.bisect_left(world.times, received - timedelta(days=45))
-    high = bisect.bisect_right(world.times, received - timedelta(days=10))
+    low = bisect.bisect_left(world.times, received - timedelta(days=REPEAT_WITHIN[1]))
+    high = bisect.bisect_right(world.times, received - timedelta(days=REPEAT_WITHIN[0]))
     return world.origins[rng.randrange(low, high)] if high > low else None
 
 
@@ -295,6 +314,7 @@ def _draw(world: _World, rng: Random, received: datetime, topic_index: int) -> t
 
 
 def _case(world: _World, rng: Random, case_id: str, received: datetime, topic_index: int) -> DemoCase:
+    """One request: draw it, write it, place it, then plan its handling."""
     o, kind, repeat = _draw(world, rng, received, topic_index)
     theme, leaf, district = world.topics[o.topic].theme, o.leaf, o.district
     street_code = district.streets[o.street].code if o.street >= 0 else None
@@ -321,22 +341,12 @@ def _case(world: _World, rng: Random, case_id: str, received: datetime, topic_in
         "street_code": street_code,
         "category_code": leaf.code,
     }
-    alternatives = _alternatives(rng, district, leaf, unit, street_code)
+    alts = _alternatives(world, rng, district, leaf, unit, street_code)
     facts = CaseFacts(
-        case_id,
-        received,
-        kind,
-        leaf.urgency,
-        unit,
-        leaf.code,
-        district.code,
-        street_code,
-        alternatives,
-        repeat,
+        case_id, received, kind, leaf.urgency, unit, leaf.code, district.code, street_code, alts, repeat
     )
     if kind is not Kind.CONSULT and not repeat:
-        world.times.append(received)
-        world.origins.append(o)
+        _remember(world, received, o)
     return DemoCase(intake, o.who.name, o.who.phone, plan_steps(rng, world.handling, facts))
 
 
@@ -354,38 +364,25 @@ def _unit(world: _World, rng: Random, leaf: Category, district: _District, stree
 
 
 def _alternatives(
-    rng: Random, district: _District, leaf: Category, unit: str, street: str | None
+    world: _World, rng: Random, district: _District, leaf: Category, unit: str, street: str | None
 ) -> tuple[str, ...]:
-    """Where a disputed dispatch may be sent instead: a neighbouring street, the street, the leaf's unit."""
+    """Where a disputed dispatch may go instead: a neighbouring street, the street, the leaf's unit."""
     options = []
     if district.streets:
         options.append(rng.choice(district.streets).code)
     if street:
         options.append(street)
-    if not leaf.is_territorial:
+    if not leaf.is_territorial and world.profile.org.unit(leaf.responsible) is not None:
         options.append(leaf.responsible)
     return tuple(dict.fromkeys(o for o in options if o != unit))
 
 
 def _where(world: _World, rng: Random, o: _Origin, where: str) -> tuple[str, float | None, float | None]:
     """Address text and a point: a home keeps its point, a road or shop gets a fresh one."""
-    p = o.place
+    centre = world.samples.district_points.get(o.district.code)
     if where in ("road", "shop"):
-        return f"{p.district}{p.street}{p.road}", *_point(world, rng, o.district.code)
-    building = p.building if where == "home" else ""
-    key = (p.street, p.community)
+        return address(o.place, where), *point_near(centre, rng)
+    key = (o.place.street, o.place.community)
     if key not in world.homes:  # a community stays where it is, whoever calls about it
-        world.homes[key] = _point(world, Random(f"{world.seed}:{p.street}:{p.community}"), o.district.code)
-    return f"{p.district}{p.street}{p.community}{building}", *world.homes[key]
-
-
-def _point(world: _World, rng: Random, district_code: str) -> tuple[float | None, float | None]:
-    """A point near the district's seat (GCJ-02 as in the source), or none if unknown."""
-    centre = world.samples.district_points.get(district_code)
-    if centre is None:
-        return None, None
-    lon, lat, radius = centre
-    r, angle = radius * math.sqrt(rng.random()), rng.uniform(0, 2 * math.pi)
-    lat_out = lat + r * math.sin(angle) / 110.57
-    lon_out = lon + r * math.cos(angle) / (111.32 * math.cos(math.radians(lat)))
-    return round(lon_out, 6), round(lat_out, 6)
+        world.homes[key] = point_near(centre, Random(f"{world.seed}:{o.place.street}:{o.place.community}"))
+    return address(o.place, where), *world.homes[key]

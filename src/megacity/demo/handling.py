@@ -160,6 +160,10 @@ class _Plan:
         morning = day.replace(hour=first, minute=0, second=0, microsecond=0)
         return morning + timedelta(minutes=self.rng.uniform(0, 90))
 
+    def daytime(self, at: datetime) -> datetime:
+        """Office hours for what units and reviewers do on ordinary requests; urgent ones any time."""
+        return at if self.facts.urgency in (Urgency.EMERGENCY, Urgency.TIMELY) else self.office(at)
+
     def in_time(self, at: datetime, deadline: datetime) -> datetime:
         """Office hours for ordinary requests, unless that would break an intended deadline."""
         if self.facts.urgency in (Urgency.EMERGENCY, Urgency.TIMELY):
@@ -229,7 +233,7 @@ def _dispatch(p: _Plan) -> None:
 def _dispute(p: _Plan) -> None:
     """The unit disputes; the centre sends the request elsewhere or keeps the dispatch."""
     rng = p.rng
-    p.handler(Action.DISPUTE, p.later(rng.lognormvariate(0.5, 0.8)), rng.choice(_DISPUTE_REASONS))
+    p.handler(Action.DISPUTE, p.daytime(p.later(rng.lognormvariate(0.5, 0.8))), rng.choice(_DISPUTE_REASONS))
     options = [u for u in p.facts.alternatives if u != p.unit]
     decided = p.later(rng.uniform(1, 12))
     if options and rng.random() < REDISPATCH_AFTER_DISPUTE:
@@ -249,7 +253,9 @@ def _handle(p: _Plan, *, first: bool) -> None:
     fraction = rng.triangular(0.02, 0.9, 0.1) if on_time else rng.uniform(1.05, 2.5)
     contact = p.in_time(start + timedelta(hours=response * fraction), start + timedelta(hours=response))
     contact = max(contact, p.later(0.05))
-    p.handler(Action.ACCEPT, p.cursor + (contact - p.cursor) * rng.uniform(0.05, 0.5))
+    p.handler(
+        Action.ACCEPT, min(p.daytime(p.cursor + (contact - p.cursor) * rng.uniform(0.05, 0.5)), contact)
+    )
     if first and p.facts.street_code not in (None, p.unit) and rng.random() < COHANDLER_SHARE:
         p.center(
             Action.ADD_COHANDLER,
@@ -262,16 +268,7 @@ def _handle(p: _Plan, *, first: bool) -> None:
     if rng.random() < EXTENSION_SHARE.get(p.facts.urgency, 0.0):
         feedback = _extension(p, feedback)
     if first and rng.random() < ESCALATION_SHARE:
-        p.center(
-            Action.ESCALATE,
-            p.later(rng.uniform(2, 48)),
-            "诉求集中，提级督办",
-            level=EscalationLevel.DISTRICT.value,
-        )
-        if rng.random() < 0.25:
-            p.center(
-                Action.ESCALATE, p.later(rng.uniform(24, 96)), "提级至市级", level=EscalationLevel.CITY.value
-            )
+        _escalate(p)
     on_time = rng.random() < REPLY_ON_TIME
     fraction = rng.triangular(0.15, 0.95, 0.4) if on_time else rng.uniform(1.05, 1.8)
     deadline = start + timedelta(hours=feedback)
@@ -279,12 +276,24 @@ def _handle(p: _Plan, *, first: bool) -> None:
     p.handler(Action.REPLY, p.in_time(reply, deadline))
 
 
+def _escalate(p: _Plan) -> None:
+    """提级: the centre puts the request under district (sometimes later city) supervision."""
+    rng, district = p.rng, EscalationLevel.DISTRICT.value
+    p.center(Action.ESCALATE, p.daytime(p.later(rng.uniform(2, 48))), "诉求集中，提级督办", level=district)
+    if rng.random() < 0.25:
+        p.center(
+            Action.ESCALATE,
+            p.daytime(p.later(rng.uniform(24, 96))),
+            "提级至市级",
+            level=EscalationLevel.CITY.value,
+        )
+
+
 def _extension(p: _Plan, feedback: float) -> float:
     """Ask for more time; if approved the reply may take about twice as long."""
     rng = p.rng
-    p.handler(
-        Action.REQUEST_EXTENSION, p.later(rng.uniform(2, max(3.0, 0.5 * feedback))), "情况复杂，申请延期"
-    )
+    asked = p.daytime(p.later(rng.uniform(2, max(3.0, 0.5 * feedback))))
+    p.handler(Action.REQUEST_EXTENSION, asked, "情况复杂，申请延期")
     decided = p.later(rng.uniform(1, 24))
     if rng.random() < EXTENSION_APPROVED:
         p.center(Action.APPROVE_EXTENSION, decided, "同意延期")

@@ -3,22 +3,20 @@
 A demo is only convincing if the requests read like the real thing: a greeting, who is
 writing, where, what is wrong, for how long, what it does to them and what they ask for
 ("您好，我是XX小区居民，小区门口的路灯坏了一个多月了，晚上出行很不方便，希望有关部门尽快维修。").
-The phrases are templates in ``samples/phrases.csv`` so that they can be reviewed and
-extended without touching code; a small cleaned excerpt of real messages
-(``samples/seed_messages.csv``, provenance in ``samples/README.md``) is mixed in verbatim,
-with its anonymised place names ("A市", "A3区") replaced by the profile's own.
-
-Everything ships inside the package: the demo must run offline and must not depend on the
-shared data folder the excerpt was cut from.
+The phrases are templates in ``samples/phrases.csv``, reviewable and extensible without
+code; a small cleaned excerpt of real messages (``samples/seed_messages.csv``, provenance in
+``samples/README.md``) is mixed in verbatim, its anonymised place names ("A市", "A3区")
+replaced by the profile's own. Everything ships inside the package: the demo runs offline.
 """
 
 from __future__ import annotations
 
 import csv
+import math
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
 from importlib import resources
@@ -32,7 +30,7 @@ SEED_SHARE = 0.12
 OTHER = "_other"
 #: Share of requests on catalogue leaves that no theme covers.
 OTHER_SHARE = 0.08
-_OTHER_KINDS = (("help", 3.0), ("complaint", 3.0), ("consult", 2.0), ("suggestion", 1.0), ("report", 0.5))
+_OTHER_KINDS = (("help", 3.0), ("complaint", 3.0), ("consult", 3.5), ("suggestion", 1.0), ("report", 0.5))
 #: Slots a kind needs from its theme; the first one leads and fixes the variant.
 KIND_SLOTS: Mapping[str, tuple[str, ...]] = {
     "consult": ("question", "qtitle"),
@@ -93,6 +91,9 @@ class Samples:
     surnames: tuple[str, ...]
     given_names: tuple[str, ...]
     district_points: Mapping[str, tuple[float, float, float]]  # code -> lon, lat, radius km
+    _slots: dict[tuple[str, str, str], tuple[str, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def slot(self, theme: str, slot: str, variant: str = "") -> tuple[str, ...]:
         """Templates of a slot for a theme (of one variant if given), else the generic ones.
@@ -101,9 +102,12 @@ class Samples:
         impact — so that a text does not complain about the lift under a title about fees;
         rows without a variant go with any.
         """
-        rows = self.phrases.get((theme, slot)) or self.phrases.get(("*", slot), ())
-        fitting = tuple(text for v, text in rows if not variant or v in ("", variant))
-        return fitting or tuple(text for _, text in rows)
+        key = (theme, slot, variant)
+        if key not in self._slots:  # asked for on every request: worth remembering
+            rows = self.phrases.get((theme, slot)) or self.phrases.get(("*", slot), ())
+            fitting = tuple(text for v, text in rows if not variant or v in ("", variant))
+            self._slots[key] = fitting or tuple(text for _, text in rows)
+        return self._slots[key]
 
 
 @dataclass(frozen=True)
@@ -126,11 +130,8 @@ def _rows(name: str) -> Iterator[dict[str, str]]:
 
 
 def _pairs(spec: str) -> tuple[tuple[str, float], ...]:
-    out = []
-    for part in filter(None, spec.split(";")):
-        key, _, value = part.partition("=")
-        out.append((key.strip(), float(value)))
-    return tuple(out)
+    """Parse ``help=5;complaint=4``."""
+    return tuple((k.strip(), float(v)) for k, _, v in (p.partition("=") for p in spec.split(";") if p))
 
 
 def _season(spec: str) -> tuple[tuple[int, int, float], ...]:
@@ -236,16 +237,7 @@ def fill(template: str, place: Place, leaf: str) -> str:
 
     They are {city} {district} {street} {short} {community} {building} {road} and {leaf}.
     """
-    return template.format(
-        city=place.city,
-        district=place.district,
-        street=place.street,
-        short=place.short,
-        community=place.community,
-        building=place.building,
-        road=place.road,
-        leaf=leaf,
-    )
+    return template.format_map({**vars(place), "leaf": leaf})
 
 
 @dataclass(frozen=True)
@@ -267,11 +259,14 @@ class _Writer:
         return fill(self.rng.choice(self.s.slot("*", slot)), self.place, self.leaf)
 
 
-def _title(w: _Writer, kind: str) -> str:
+def _title(w: _Writer, kind: str, *, repeat: bool) -> str:
+    """Titles as people write them: often the district first, 举报/投诉 for reports and complaints."""
     title = w.own({"consult": "qtitle", "suggestion": "stitle"}.get(kind, "title"))
     district, rng = w.place.district, w.rng
     if kind not in ("consult", "suggestion") and not title.startswith(district) and rng.random() < 0.35:
         title = district + title
+    if repeat:
+        return "再次反映" + title
     if kind == "report" and rng.random() < 0.7:
         title = "举报" + title
     elif kind == "complaint" and rng.random() < 0.35:
@@ -283,8 +278,13 @@ def _body(w: _Writer, kind: str, lead: str, *, home: bool, repeat: bool) -> str:
     """Greeting, who is writing, [follow-up], the matter, [urging], request, [thanks]."""
     rng = w.rng
     parts = [w.generic("greeting") if rng.random() < 0.7 else ""]
-    if rng.random() < (0.6 if kind not in ("consult", "suggestion") else 0.35):
+    community, here = w.place.community, w.place.community + w.place.building
+    if rng.random() < (0.6 if kind not in ("consult", "suggestion") else 0.35) and not (
+        home and here in lead
+    ):
         parts.append(w.generic("identity_home" if home else "identity_any"))
+        if home:  # having said where they live, people say "the estate", not its name again
+            lead = lead.replace(community, "小区", 1)
     if repeat:
         parts.append(w.generic("repeat"))
     if kind == "consult":
@@ -326,7 +326,7 @@ def compose(
         return deanonymise(seed.title, place), deanonymise(seed.text, place)
     variant, lead = rng.choice(s.phrases[(theme, KIND_SLOTS[kind][0])])
     w = _Writer(rng, s, theme, variant, place, leaf)
-    title = ("再次反映" if repeat else "") + _title(w, kind)
+    title = _title(w, kind, repeat=repeat)
     return title, _body(w, kind, fill(lead, place, leaf), home=home, repeat=repeat)
 
 
@@ -339,6 +339,27 @@ def leaf_phrase(name: str, parent: str | None) -> str:
     if name.startswith("其他") and parent:
         return parent
     return name
+
+
+def address(place: Place, where: str) -> str:
+    """The address line: the road for street matters, else the estate (and the building, at home)."""
+    if where in ("road", "shop"):
+        return f"{place.district}{place.street}{place.road}"
+    return f"{place.district}{place.street}{place.community}{place.building if where == 'home' else ''}"
+
+
+def point_near(centre: tuple[float, float, float] | None, rng: Random) -> tuple[float | None, float | None]:
+    """A random point within `radius` km of a district seat (lon, lat, radius), none if unknown.
+
+    The seats are GCJ-02 as in the source; a demo point is only "somewhere in the district".
+    """
+    if centre is None:
+        return None, None
+    lon, lat, radius = centre
+    r, angle = radius * math.sqrt(rng.random()), rng.uniform(0, 2 * math.pi)
+    lat_out = lat + r * math.sin(angle) / 110.57
+    lon_out = lon + r * math.cos(angle) / (111.32 * math.cos(math.radians(lat)))
+    return round(lon_out, 6), round(lat_out, 6)
 
 
 def fake_name(rng: Random, s: Samples) -> str:

@@ -10,7 +10,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +21,8 @@ import uvicorn
 from sqlalchemy import create_engine, make_url, text
 
 from megacity.bootstrap import Megacity, bootstrap
+from megacity.domain.enums import Role
+from megacity.services.accounts import create_user
 from megacity.settings import Settings
 from megacity.store.database import engine_for, normalise_url
 from megacity.web.app import create_app
@@ -113,10 +115,59 @@ def server(megacity: Megacity) -> Iterator[str]:
     thread.join(timeout=10)
 
 
+PASSWORD = "correct-horse-battery-staple"
+#: Test accounts: role, unit, district. `unit` handles 东华门街道 (110101001) in 东城区 (110101).
+ACCOUNTS: dict[str, tuple[Role, str | None, str | None]] = {
+    "admin": (Role.ADMIN, None, None),
+    "operator": (Role.OPERATOR, None, None),
+    "dispatcher": (Role.DISPATCHER, None, None),
+    "unit": (Role.UNIT_HANDLER, "110101001", None),
+    "other-unit": (Role.UNIT_HANDLER, "110101002", None),
+    "reviewer": (Role.DISTRICT_REVIEWER, None, "110101"),
+    "other-reviewer": (Role.DISTRICT_REVIEWER, None, "110102"),
+    "analyst": (Role.ANALYST, None, None),
+    "auditor": (Role.AUDITOR, None, None),
+}
+
+
 @pytest.fixture
-def http(server: str) -> Iterator[httpx.Client]:
+def login(server: str, megacity: Megacity) -> Iterator[Callable[[str], httpx.Client]]:
+    """`login(name)` gives an HTTP client holding a bearer token of that test account."""
+    clients: dict[str, httpx.Client] = {}
+
+    def client_for(name: str) -> httpx.Client:
+        if name not in clients:
+            role, unit, district = ACCOUNTS[name]
+            create_user(
+                app=megacity,
+                username=name,
+                password=PASSWORD,
+                role=role,
+                unit_code=unit,
+                district_code=district,
+            )
+            client = httpx.Client(base_url=server, timeout=30)
+            answer = client.post("/api/auth/token", data={"username": name, "password": PASSWORD})
+            assert answer.status_code == 200, answer.text
+            client.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+            clients[name] = client
+        return clients[name]
+
+    yield client_for
+    for client in clients.values():
+        client.close()
+
+
+@pytest.fixture
+def anonymous(server: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server, timeout=30) as client:
         yield client
+
+
+@pytest.fixture
+def http(login: Callable[[str], httpx.Client]) -> httpx.Client:
+    """An admin's client: the lifecycle tests act with every role's rights."""
+    return login("admin")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

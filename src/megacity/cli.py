@@ -30,6 +30,20 @@ profile_app = typer.Typer(help="Check and inspect city profiles.", no_args_is_he
 app.add_typer(profile_app, name="profile")
 audit_app = typer.Typer(help="Inspect the append-only audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+user_app = typer.Typer(help="Manage user accounts and their roles.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+#: Accounts `megacity demo --accounts` creates (local environment only), one per role.
+DEMO_PASSWORD = "megacity-demo"
+DEMO_ACCOUNTS = {
+    "admin": ("admin", None, None),
+    "operator": ("operator", None, None),
+    "dispatcher": ("dispatcher", None, None),
+    "chaoyang-wangjing": ("unit_handler", "110105026", None),
+    "chaoyang-reviewer": ("district_reviewer", None, "110105"),
+    "analyst": ("analyst", None, None),
+    "auditor": ("auditor", None, None),
+}
 
 T = TypeVar("T")
 Database = Annotated[
@@ -99,6 +113,10 @@ def demo(
     months: Annotated[int, typer.Option("--months", min=1, max=120, help="Months of history.")] = 12,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same demo).")] = 12345,
     if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing if requests exist.")] = False,
+    accounts: Annotated[
+        bool,
+        typer.Option("--accounts", help=f"Also create one demo account per role (password {DEMO_PASSWORD})."),
+    ] = False,
     database: Database = None,
     profile: ProfileOpt = None,
 ) -> None:
@@ -107,6 +125,8 @@ def demo(
     from megacity.services.demo_load import load_demo
 
     mc = _app(database, profile)
+    if accounts:
+        _demo_accounts(mc)
     with mc.uow(write=False) as uow:
         existing = uow.tickets.total()
     if if_empty and existing:
@@ -117,6 +137,83 @@ def demo(
             app=mc, cases=generate(mc.profile, count=count, months=months, seed=seed), progress=advance
         )
     typer.echo(f"demo loaded {stored}")
+
+
+def _demo_accounts(mc: Megacity) -> None:
+    from megacity.domain.enums import Role
+    from megacity.services.accounts import create_user
+
+    if mc.settings.environment == "production":
+        fail("demo accounts are refused in production")
+    with mc.uow(write=False) as uow:
+        existing = {u["username"] for u in uow.users.all()}
+    for name, (role, unit, district) in DEMO_ACCOUNTS.items():
+        if name not in existing:
+            create_user(
+                app=mc,
+                username=name,
+                password=DEMO_PASSWORD,
+                role=Role(role),
+                unit_code=unit,
+                district_code=district,
+                actor="demo",
+            )
+    typer.echo(f"demo accounts: {', '.join(DEMO_ACCOUNTS)} (password {DEMO_PASSWORD})")
+
+
+@user_app.command("create")
+def user_create(
+    username: Annotated[str, typer.Option(help="Login name.")],
+    role: Annotated[
+        str, typer.Option(help="operator|dispatcher|unit_handler|district_reviewer|admin|analyst|auditor")
+    ],
+    unit: Annotated[str | None, typer.Option(help="Unit code (unit_handler).")] = None,
+    district: Annotated[str | None, typer.Option(help="District code (district_reviewer).")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+    ] = False,
+    database: Database = None,
+    profile: ProfileOpt = None,
+) -> None:
+    """Create a user account (the password is asked for, or read from stdin)."""
+    from megacity.domain.enums import Role
+    from megacity.services.accounts import create_user
+
+    roles = [r.value for r in Role if r is not Role.SYSTEM]
+    if role not in roles:
+        fail(f"--role must be one of {', '.join(roles)}")
+    password = (
+        sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt("password", hide_input=True)
+    )
+    mc = _app(database, profile)
+    create_user(
+        app=mc, username=username, password=password, role=Role(role), unit_code=unit, district_code=district
+    )
+    typer.echo(f"user created: {username} ({role})")
+
+
+@user_app.command("list")
+def user_list(database: Database = None, profile: ProfileOpt = None) -> None:
+    """List accounts with role, scope and whether they are active."""
+    from megacity.services.accounts import list_users
+
+    for u in list_users(app=_app(database, profile)):
+        scope = u["unit_code"] or u["district_code"] or "-"
+        typer.echo(f"{u['username']}\t{u['role']}\t{scope}\t{'active' if u['active'] else 'disabled'}")
+
+
+@user_app.command("disable")
+def user_disable(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    database: Database = None,
+    profile: ProfileOpt = None,
+) -> None:
+    """Disable an account; its tokens stop working at once."""
+    from megacity.services.accounts import set_active
+
+    if not set_active(app=_app(database, profile), username=username, active=False):
+        fail(f"no user {username!r}")
+    typer.echo(f"user disabled: {username}")
 
 
 @app.command("import")

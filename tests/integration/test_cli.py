@@ -113,3 +113,49 @@ def test_demo_loads_once_and_init_is_idempotent(database_url: str, tmp_path: Pat
     assert result.stdout.strip().endswith("demo loaded 300")
     skipped = megacity("demo", "--count", "300", "--if-empty", "--database", database_url, cwd=tmp_path)
     assert "skipped" in skipped.stdout
+
+
+def test_user_accounts_from_the_command_line(database_url: str, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "megacity",
+            "user",
+            "create",
+            "--username",
+            "li",
+            "--role",
+            "unit_handler",
+            "--unit",
+            "110105026",
+            "--password-stdin",
+            "--database",
+            database_url,
+        ],
+        input="a-long-password\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    listed = megacity("user", "list", "--database", database_url, cwd=tmp_path)
+    assert "li\tunit_handler\t110105026\tactive" in listed.stdout
+    bad = megacity(
+        "user",
+        "create",
+        "--username",
+        "x",
+        "--role",
+        "king",
+        "--database",
+        database_url,
+        cwd=tmp_path,
+        expect=2,
+    )
+    assert bad.stderr.startswith("error: --role must be one of")
+    megacity("user", "disable", "li", "--database", database_url, cwd=tmp_path)
+    assert "disabled" in megacity("user", "list", "--database", database_url, cwd=tmp_path).stdout
+    verified = megacity("audit", "verify", "--database", database_url, cwd=tmp_path)
+    assert verified.stdout.startswith("audit chain ok: 2 events")

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from megacity.bootstrap import Megacity
 from megacity.domain.errors import NotFoundError, ValidationError
-from megacity.domain.tickets import TicketEvent
+from megacity.domain.tickets import Ticket, TicketEvent
 
 MAX_BYTES = 20 * 1024 * 1024
 PURPOSES = frozenset({"voice", "picture", "video", "document", "evidence"})
@@ -50,6 +51,7 @@ def attach(
     content: bytes,
     actor: str,
     role: str,
+    visible: Callable[[Ticket], bool] | None = None,
 ) -> dict[str, Any]:
     """Store a file and link it to a request; the link is audited, the content is not."""
     if purpose not in PURPOSES:
@@ -61,7 +63,7 @@ def attach(
     now = app.clock()
     with app.uow() as uow:
         ticket = uow.tickets.get(ticket_id)
-        if ticket is None:
+        if ticket is None or (visible is not None and not visible(ticket)):
             raise NotFoundError(f"no request with id '{ticket_id}'")
         key, digest = LocalFileStore(app.settings.files_dir).put(content)
         row = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -86,13 +87,18 @@ def perform(
     role: str,
     reason: str = "",
     params: dict[str, Any] | None = None,
+    visible: Callable[[Ticket], bool] | None = None,
 ) -> Ticket:
-    """Apply one lifecycle action to a stored request and record it in the audit log."""
+    """Apply one lifecycle action to a stored request and record it in the audit log.
+
+    `visible` limits the requests the caller may act on (a unit its own, a reviewer its
+    district); anything outside looks like a request that does not exist.
+    """
     params = dict(params or {})
     now = app.clock()
     with app.uow() as uow:
         ticket = uow.tickets.get(ticket_id, for_update=True)
-        if ticket is None:
+        if ticket is None or (visible is not None and not visible(ticket)):
             raise NotFoundError(f"no request with id '{ticket_id}'")
         prepare(app, uow, ticket, action, params, now)
         event = apply(ticket, action, actor=actor, role=role, at=now, reason=reason, **params)

@@ -68,9 +68,26 @@ def history(*, app: Megacity, ticket_id: str) -> list[dict[str, Any]]:
         return uow.audit.for_ticket(ticket_id)
 
 
-def contact_of(*, app: Megacity, complainant_id: str) -> dict[str, str | None] | None:
-    with app.uow(write=False) as uow:
-        return uow.contacts.get(complainant_id)
+def contact_of(
+    *, app: Megacity, complainant_id: str, viewer: tuple[str, str] | None = None, ticket_id: str | None = None
+) -> dict[str, str | None] | None:
+    """Decrypt a complainant's contact details; a `viewer` (actor, role) is recorded in the audit log."""
+    if viewer is None:
+        with app.uow(write=False) as uow:
+            return uow.contacts.get(complainant_id)
+    with app.uow() as uow:
+        contact = uow.contacts.get(complainant_id)
+        if contact is not None:
+            uow.audit.note(
+                action="view_personal_data",
+                actor=viewer[0],
+                role=viewer[1],
+                at=app.clock(),
+                ticket_id=ticket_id,
+                payload={"complainant_id": complainant_id},
+            )
+            uow.commit()
+        return contact
 
 
 @dataclass(frozen=True)

@@ -57,22 +57,44 @@ class AuditLog:
         self._conn = conn
 
     def append(self, events: Sequence[TicketEvent]) -> None:
-        if not events:
+        """Chain the events of ticket state changes."""
+        self._chain([_row(e) for e in events])
+
+    def note(
+        self,
+        *,
+        action: str,
+        actor: str,
+        role: str,
+        at: datetime,
+        ticket_id: str | None = None,
+        payload: dict[str, Any] | None = None,
+        reason: str = "",
+    ) -> None:
+        """Chain an event that is not a state change: a view of personal data, an account change ..."""
+        row = {
+            "ticket_id": ticket_id,
+            "action": action,
+            "from_status": None,
+            "to_status": None,
+            "actor": actor,
+            "role": role,
+            "at": at,
+            "reason": reason,
+            "payload": payload or {},
+        }
+        self._chain([row])
+
+    def _chain(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
             return
         head = self._conn.execute(
             select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()
-        ).first()
-        if head is None:
-            self._conn.execute(insert(audit_head).values(id=1, seq=0, hash=GENESIS))
-            prev, count = GENESIS, 0
-        else:
-            prev, count = head.hash, head.seq
-        rows = []
-        for event in events:
-            row = _row(event)
+        ).one()
+        prev, count = head.hash, head.seq
+        for row in rows:
             row["prev_hash"] = prev
             row["hash"] = prev = event_hash(prev, _hashable(row))
-            rows.append(row)
         self._conn.execute(insert(audit_events), rows)
         self._conn.execute(
             update(audit_head).where(audit_head.c.id == 1).values(seq=count + len(rows), hash=prev)

@@ -31,7 +31,7 @@ from megacity.domain.enums import (
 from megacity.domain.errors import ConflictError
 from megacity.domain.tickets import Ticket
 from megacity.store.crypto import Vault
-from megacity.store.tables import attachments, contacts, idempotency_keys, tickets
+from megacity.store.tables import attachments, contacts, idempotency_keys, tickets, users
 
 _ENUMS: Mapping[str, Any] = {
     "channel": Channel,
@@ -252,3 +252,36 @@ class AttachmentRepository:
     def for_ticket(self, ticket_id: str) -> list[dict[str, Any]]:
         rows = self._conn.execute(select(attachments).where(attachments.c.ticket_id == ticket_id))
         return [dict(r._mapping) for r in rows]
+
+
+class UserRepository:
+    """Accounts; the password hash never leaves this layer except for verification."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, **values: Any) -> int:
+        try:
+            with self._conn.begin_nested():
+                result = self._conn.execute(insert(users).values(**values))
+        except IntegrityError as exc:
+            raise ConflictError(f"user {values.get('username')!r} already exists") from exc
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def by_username(self, username: str) -> dict[str, Any] | None:
+        row = self._conn.execute(select(users).where(users.c.username == username)).first()
+        return None if row is None else dict(row._mapping)
+
+    def by_id(self, user_id: int) -> dict[str, Any] | None:
+        row = self._conn.execute(select(users).where(users.c.id == user_id)).first()
+        return None if row is None else dict(row._mapping)
+
+    def all(self) -> list[dict[str, Any]]:
+        return [dict(r._mapping) for r in self._conn.execute(select(users).order_by(users.c.username))]
+
+    def set_active(self, username: str, active: bool) -> bool:
+        result = self._conn.execute(update(users).where(users.c.username == username).values(active=active))
+        return result.rowcount == 1
+
+    def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        self._conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))

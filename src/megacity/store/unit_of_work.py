@@ -18,6 +18,7 @@ from megacity.store.repositories import (
     ContactRepository,
     IdempotencyRepository,
     TicketRepository,
+    UserRepository,
 )
 
 
@@ -29,6 +30,7 @@ class UnitOfWork:
     audit: AuditLog
     idempotency: IdempotencyRepository
     attachments: AttachmentRepository
+    users: UserRepository
 
     def __init__(self, engine: Engine, vault: Vault, *, write: bool = True) -> None:
         self._engine = engine
@@ -54,6 +56,7 @@ class UnitOfWork:
         self.audit = AuditLog(conn)
         self.idempotency = IdempotencyRepository(conn)
         self.attachments = AttachmentRepository(conn)
+        self.users = UserRepository(conn)
         return self
 
     def __exit__(

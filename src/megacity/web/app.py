@@ -13,6 +13,7 @@ from megacity import __version__
 from megacity.bootstrap import Megacity, bootstrap
 from megacity.settings import Settings, get_settings
 from megacity.web import errors
+from megacity.web.api import auth as auth_api
 from megacity.web.api import requests as requests_api
 from megacity.web.pages import landing
 
@@ -55,6 +56,7 @@ def create_app(megacity: Megacity | None = None, settings: Settings | None = Non
         """Liveness probe: the process answers (no database round trip)."""
         return {"status": "ok"}
 
+    app.include_router(auth_api.router)
     app.include_router(requests_api.router)
     app.include_router(landing.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

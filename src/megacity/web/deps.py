@@ -1,14 +1,18 @@
-"""Dependencies shared by routes: the application container and the acting user."""
+"""Dependencies shared by routes: the application container and the authenticated actor."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
 
 from megacity.bootstrap import Megacity
-from megacity.domain.enums import Role
+from megacity.domain.access import Actor, Permission
+from megacity.services.accounts import AuthenticationError, ForbiddenError, actor_for_token
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 
 def get_megacity(request: Request) -> Megacity:
@@ -16,29 +20,27 @@ def get_megacity(request: Request) -> Megacity:
     return app
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who is calling, with the scope their role is limited to."""
-
-    name: str
-    role: Role
-    unit_code: str | None = None
-    district_code: str | None = None
-
-    @property
-    def sees_personal_data(self) -> bool:
-        """Until accounts land (security issue), no API caller sees unmasked personal data."""
-        return False
-
-
-def current_actor(request: Request) -> Actor:
-    """The acting user.
-
-    Accounts, tokens and per-role scopes are the security issue's work; until then every
-    API call acts as the hotline centre's service account and sees masked data only.
-    """
-    return Actor(name="api", role=Role.DISPATCHER)
-
-
 MegacityDep = Annotated[Megacity, Depends(get_megacity)]
+
+
+def current_actor(app: MegacityDep, token: Annotated[str | None, Depends(oauth2)]) -> Actor:
+    """The user behind the bearer token; 401 without a valid one."""
+    if not token:
+        raise AuthenticationError(
+            "log in first: POST /api/auth/token, then send 'Authorization: Bearer <token>'"
+        )
+    return actor_for_token(app=app, token=token)
+
+
 ActorDep = Annotated[Actor, Depends(current_actor)]
+
+
+def require(permission: Permission) -> Callable[[Actor], Actor]:
+    """A dependency that lets only roles with `permission` through (403 otherwise)."""
+
+    def check(actor: ActorDep) -> Actor:
+        if not actor.may(permission):
+            raise ForbiddenError(f"role {actor.role.value} may not {permission.value.replace('_', ' ')}")
+        return actor
+
+    return check

@@ -41,6 +41,8 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": text}
     for code, text in {
         400: "Bad request",
+        401: "Not authenticated",
+        403: "Not allowed for your role",
         404: "Not found",
         409: "Not allowed in the current state, or a conflicting change",
         413: "Request too large",
@@ -93,7 +95,10 @@ async def _on_domain_error(request: Request, exc: Exception) -> Response:
     errors = None
     if isinstance(exc, ValidationError) and exc.field:
         errors = [FieldProblem(field=exc.field, message=exc.detail)]
-    return problem(request, exc.status, exc.title, exc.detail, type_=exc.type, errors=errors)
+    response = problem(request, exc.status, exc.title, exc.detail, type_=exc.type, errors=errors)
+    if exc.status == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> Response:

@@ -3,14 +3,16 @@
 from datetime import datetime, tzinfo
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response, UploadFile, status
+from fastapi import APIRouter, Depends, Header, Query, Response, UploadFile, status
 
-from megacity.domain.enums import Status
-from megacity.domain.errors import ValidationError
+from megacity.domain.access import Actor, Permission
+from megacity.domain.enums import Role, Status
+from megacity.domain.errors import NotFoundError, ValidationError
 from megacity.domain.lifecycle import Action, allowed_actions
 from megacity.domain.privacy import mask_name, mask_phone, mask_text
 from megacity.domain.tickets import Ticket
 from megacity.services import attachments, handling, intake, queries
+from megacity.services.accounts import ForbiddenError
 from megacity.store.repositories import TicketFilter
 from megacity.web.api.schemas import (
     ACTION_BODIES,
@@ -22,10 +24,21 @@ from megacity.web.api.schemas import (
     TicketPage,
     TicketRead,
 )
-from megacity.web.deps import Actor, ActorDep, MegacityDep
+from megacity.web.deps import MegacityDep, require
 from megacity.web.errors import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/api/requests", tags=["requests"], responses=PROBLEM_RESPONSES)
+Reader = Annotated[Actor, Depends(require(Permission.READ_REQUESTS))]
+Creator = Annotated[Actor, Depends(require(Permission.CREATE_REQUEST))]
+Attacher = Annotated[Actor, Depends(require(Permission.ATTACH_FILES))]
+
+
+def visible_ticket(app: MegacityDep, actor: Actor, ticket_id: str) -> Ticket:
+    """A request the actor may see; others look like requests that do not exist."""
+    ticket = queries.get_ticket(app=app, ticket_id=ticket_id)
+    if not actor.sees(ticket):
+        raise NotFoundError(f"no request with id '{ticket_id}'")
+    return ticket
 
 
 def to_read(
@@ -55,7 +68,7 @@ def to_read(
 def create_request(
     ticket_in: TicketCreate,
     app: MegacityDep,
-    actor: ActorDep,
+    actor: Creator,
     response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ) -> TicketRead:
@@ -78,7 +91,7 @@ def create_request(
 @router.get("", response_model=TicketPage)
 def list_requests(
     app: MegacityDep,
-    actor: ActorDep,
+    actor: Reader,
     status_: Annotated[list[Status] | None, Query(alias="status")] = None,
     district_code: Annotated[str | None, Query(max_length=32)] = None,
     street_code: Annotated[str | None, Query(max_length=32)] = None,
@@ -95,6 +108,15 @@ def list_requests(
     for name, value in (("received_from", received_from), ("received_to", received_to)):
         if value is not None and value.tzinfo is None:
             raise ValidationError(f"{name} needs a timezone offset", field=name)
+    # a unit lists its own requests, a district reviewer those of its district
+    if actor.role is Role.UNIT_HANDLER:
+        if unit_code not in (None, actor.unit_code):
+            raise ForbiddenError("a handling unit lists only its own requests")
+        unit_code = actor.unit_code
+    if actor.role is Role.DISTRICT_REVIEWER:
+        if district_code not in (None, actor.district_code):
+            raise ForbiddenError("a district reviewer lists only its district's requests")
+        district_code = actor.district_code
     flt = TicketFilter(
         status=[s.value for s in status_ or []],
         district_code=district_code,
@@ -111,24 +133,28 @@ def list_requests(
 
 
 @router.get("/{ticket_id}", response_model=TicketRead)
-def get_request(ticket_id: str, app: MegacityDep, actor: ActorDep) -> TicketRead:
-    """One request with its (masked) contact details."""
-    ticket = queries.get_ticket(app=app, ticket_id=ticket_id)
-    contact = (
-        queries.contact_of(app=app, complainant_id=ticket.complainant_id) if ticket.complainant_id else None
-    )
+def get_request(ticket_id: str, app: MegacityDep, actor: Reader) -> TicketRead:
+    """One request with its contact details: unmasked (and audited) only for roles that call back."""
+    ticket = visible_ticket(app, actor, ticket_id)
+    contact = None
+    if ticket.complainant_id:
+        viewer = (actor.name, actor.role.value) if actor.sees_personal_data else None
+        contact = queries.contact_of(
+            app=app, complainant_id=ticket.complainant_id, viewer=viewer, ticket_id=ticket.id
+        )
     return to_read(ticket, actor, app.tz, contact)
 
 
 @router.get("/{ticket_id}/history", response_model=list[EventRead])
-def get_history(ticket_id: str, app: MegacityDep) -> list[EventRead]:
+def get_history(ticket_id: str, app: MegacityDep, actor: Reader) -> list[EventRead]:
     """The audit trail of one request, oldest first."""
+    visible_ticket(app, actor, ticket_id)
     return [EventRead.model_validate(row) for row in queries.history(app=app, ticket_id=ticket_id)]
 
 
 @router.post("/{ticket_id}/attachments", status_code=201, response_model=AttachmentRead)
 async def add_attachment(
-    ticket_id: str, file: UploadFile, app: MegacityDep, actor: ActorDep, purpose: str = "evidence"
+    ticket_id: str, file: UploadFile, app: MegacityDep, actor: Attacher, purpose: str = "evidence"
 ) -> AttachmentRead:
     """Attach a file (voice, picture, video, evidence document) to a request."""
     content = await file.read(attachments.MAX_BYTES + 1)
@@ -141,12 +167,15 @@ async def add_attachment(
         content=content,
         actor=actor.name,
         role=actor.role.value,
+        visible=actor.sees,
     )
     return AttachmentRead.model_validate(row)
 
 
 def _action_route(action: Action, body_model: type[Strict]) -> None:
-    def act(ticket_id: str, body: body_model, app: MegacityDep, actor: ActorDep) -> TicketRead:  # type: ignore[valid-type]
+    def act(ticket_id: str, body: body_model, app: MegacityDep, actor: Reader) -> TicketRead:  # type: ignore[valid-type]
+        if not actor.may_act(action):
+            raise ForbiddenError(f"role {actor.role.value} may not {action.value.replace('_', ' ')}")
         params = body.model_dump(exclude={"reason"}, exclude_none=True)  # type: ignore[attr-defined]
         if action is Action.DISPATCH and "unit_code" not in params:
             params.update(handling.suggested_dispatch(app=app, ticket_id=ticket_id))
@@ -158,6 +187,7 @@ def _action_route(action: Action, body_model: type[Strict]) -> None:
             role=actor.role.value,
             reason=body.reason,  # type: ignore[attr-defined]
             params=params,
+            visible=actor.sees,
         )
         return to_read(ticket, actor, app.tz)
 

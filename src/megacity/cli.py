@@ -278,6 +278,38 @@ def audit_verify(database: Database = None, profile: ProfileOpt = None) -> None:
 
 
 @app.command()
+def backup(
+    out: Annotated[Path, typer.Option("--out", help="Archive to write (.zip).")],
+    database: Database = None,
+    profile: ProfileOpt = None,
+) -> None:
+    """Write the whole database to one portable archive (restores into SQLite or PostgreSQL)."""
+    from megacity.services.backup import backup as run_backup
+
+    with progress_bar("backup", None) as advance:
+        counts = run_backup(app=_app(database, profile), path=out, progress=advance)
+    typer.echo(
+        f"backup written to {out}: {counts.get('tickets', 0)} requests, {counts.get('audit_events', 0)} events"
+    )
+
+
+@app.command()
+def restore(
+    archive: Annotated[Path, typer.Argument(help="Archive written by `megacity backup`.")],
+    database: Database = None,
+    profile: ProfileOpt = None,
+) -> None:
+    """Restore an archive into an empty database; all or nothing, audit chain verified."""
+    from megacity.services.backup import restore as run_restore
+
+    if not archive.is_file():
+        fail(f"{archive} does not exist")
+    with progress_bar("restore", None) as advance:
+        counts = run_restore(app=_app(database, profile), path=archive, progress=advance)
+    typer.echo(f"restored {counts.get('tickets', 0)} requests, {counts.get('audit_events', 0)} events")
+
+
+@app.command()
 def sweep(database: Database = None, profile: ProfileOpt = None) -> None:
     """Mark requests past their deadline as overdue (run it every few minutes)."""
     from megacity.services.handling import sweep_overdue

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     files_dir: Path = Path("files")
     default_language: str = "zh_CN"
     max_body_bytes: int = 1_000_000
+    client_requests_per_minute: int = 600
+    complainant_daily_limit: int = 20
 
     @field_validator("environment")
     @classmethod

@@ -6,7 +6,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from megacity.bootstrap import Megacity
@@ -17,6 +17,7 @@ from megacity.domain.privacy import pseudonym
 from megacity.domain.profile import Profile
 from megacity.domain.tickets import Ticket, TicketEvent
 from megacity.services.handling import dispatch_params
+from megacity.services.ratelimit import RateLimitedError
 from megacity.store.unit_of_work import UnitOfWork
 
 
@@ -62,7 +63,9 @@ def check_location(profile: Profile, request: NewRequest, day: date) -> tuple[st
         if unit is None or not unit.type.is_street_level:
             raise ValidationError(f"unknown street_code '{street}'", field="street_code")
         if not unit.validity.covers(day):
-            raise ValidationError(f"street {street} was not in force on {day.isoformat()}", field="street_code")
+            raise ValidationError(
+                f"street {street} was not in force on {day.isoformat()}", field="street_code"
+            )
         if district is not None and unit.district_code != district:
             raise ValidationError(f"street {street} is not in district {district}", field="street_code")
         district = unit.district_code
@@ -120,6 +123,7 @@ def submit(
             if earlier is not None:
                 return earlier, False
         ticket = build_ticket(app, request, now)
+        _check_complainant_limit(app, uow, ticket.complainant_id, now)
         received = TicketEvent(ticket.id, Action.RECEIVE.value, None, ticket.status, actor, role, now)
         received.payload = {"channel": ticket.channel.value, "kind": ticket.kind.value}
         events = [received]
@@ -137,6 +141,18 @@ def submit(
         uow.audit.append(events)
         uow.commit()
     return ticket, True
+
+
+def _check_complainant_limit(app: Megacity, uow: UnitOfWork, complainant: str | None, now: datetime) -> None:
+    """Refuse the N+1-th request of one complainant within 24 hours (条例 Art. 9/37: dissuade, educate)."""
+    limit = app.settings.complainant_daily_limit
+    if complainant is None or limit <= 0:
+        return
+    if uow.tickets.count_since(complainant, now - timedelta(days=1)) >= limit:
+        raise RateLimitedError(
+            f"this complainant already made {limit} requests in 24 hours; handle per 条例 Art. 37",
+            retry_after=3600,
+        )
 
 
 def _replayed(uow: UnitOfWork, key: str, fingerprint: str) -> Ticket | None:

@@ -149,6 +149,13 @@ class TicketRepository:
         rows = self._conn.execute(select(column, func.count()).group_by(column))
         return {r[0]: r[1] for r in rows}
 
+    def count_since(self, complainant_id: str, since: datetime) -> int:
+        """Requests of one complainant received at or after `since`."""
+        query = select(func.count()).where(
+            tickets.c.complainant_id == complainant_id, tickets.c.received_at >= since
+        )
+        return int(self._conn.scalar(query) or 0)
+
     def total(self) -> int:
         return int(self._conn.scalar(select(func.count()).select_from(tickets)) or 0)
 

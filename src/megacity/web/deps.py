@@ -11,6 +11,7 @@ from fastapi.security import OAuth2PasswordBearer
 from megacity.bootstrap import Megacity
 from megacity.domain.access import Actor, Permission
 from megacity.services.accounts import AuthenticationError, ForbiddenError, actor_for_token
+from megacity.services.ratelimit import RateLimitedError, TokenBuckets
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
@@ -33,6 +34,18 @@ def current_actor(app: MegacityDep, token: Annotated[str | None, Depends(oauth2)
 
 
 ActorDep = Annotated[Actor, Depends(current_actor)]
+
+
+def client_limited(request: Request, actor: ActorDep) -> Actor:
+    """Per-client rate limit of API calls (HTTP 429 with Retry-After beyond it)."""
+    buckets: TokenBuckets | None = getattr(request.app.state, "write_buckets", None)
+    if buckets is None:
+        per_minute = request.app.state.megacity.settings.client_requests_per_minute
+        buckets = request.app.state.write_buckets = TokenBuckets(per_minute=per_minute, capacity=per_minute)
+    wait = buckets.take(actor.name)
+    if wait:
+        raise RateLimitedError(f"too many requests from {actor.name}; retry in {wait} s", retry_after=wait)
+    return actor
 
 
 def require(permission: Permission) -> Callable[[Actor], Actor]:

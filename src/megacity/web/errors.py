@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from megacity.domain.errors import DomainError, ValidationError
 
@@ -47,6 +48,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         409: "Not allowed in the current state, or a conflicting change",
         413: "Request too large",
         422: "Invalid input",
+        429: "Too many requests",
     }.items()
 }
 
@@ -98,6 +100,9 @@ async def _on_domain_error(request: Request, exc: Exception) -> Response:
     response = problem(request, exc.status, exc.title, exc.detail, type_=exc.type, errors=errors)
     if exc.status == 401:
         response.headers["WWW-Authenticate"] = "Bearer"
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 
@@ -116,7 +121,29 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
     response = problem(request, exc.status_code, title, str(exc.detail), type_=f"http-{exc.status_code}")
     for key, value in (exc.headers or {}).items():
         response.headers[key] = value
+    if exc.status_code == 405:
+        response.headers["Allow"] = ", ".join(_allowed_methods(request))
     return response
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route offers for this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        scope = {**request.scope, "method": method}
+        if any(_matches(route, scope) for route in request.app.routes):
+            methods.add(method)
+    return sorted(methods)
+
+
+def _matches(route: Any, scope: dict[str, Any]) -> bool:
+    """A full match of `scope`, looking inside included routers."""
+    inner = getattr(route, "effective_candidates", None)
+    if inner is not None:
+        candidates = inner() if callable(inner) else inner
+        return any(_matches(r, scope) for r in candidates)
+    match, _ = route.matches(scope)
+    return bool(match is Match.FULL)
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:

@@ -24,13 +24,34 @@ from megacity.web.api.schemas import (
     TicketPage,
     TicketRead,
 )
-from megacity.web.deps import MegacityDep, require
+from megacity.web.deps import MegacityDep, client_limited, require
 from megacity.web.errors import PROBLEM_RESPONSES
 
-router = APIRouter(prefix="/api/requests", tags=["requests"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/api/requests",
+    tags=["requests"],
+    responses=PROBLEM_RESPONSES,
+    dependencies=[Depends(client_limited)],
+)
 Reader = Annotated[Actor, Depends(require(Permission.READ_REQUESTS))]
 Creator = Annotated[Actor, Depends(require(Permission.CREATE_REQUEST))]
 Attacher = Annotated[Actor, Depends(require(Permission.ATTACH_FILES))]
+
+
+ISO_INSTANT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$"
+
+
+def _instant(name: str, value: str | None) -> datetime | None:
+    """An ISO-8601 instant with offset; anything else is a field error."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValidationError(f"{name} is not an ISO-8601 time: {value!r}", field=name) from exc
+    if parsed.tzinfo is None:
+        raise ValidationError(f"{name} needs a timezone offset", field=name)
+    return parsed
 
 
 def visible_ticket(app: MegacityDep, actor: Actor, ticket_id: str) -> Ticket:
@@ -64,7 +85,14 @@ def to_read(
     return TicketRead.model_validate(data)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=TicketRead)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TicketRead,
+    responses={
+        200: {"model": TicketRead, "description": "A retry: the request first made with this Idempotency-Key"}
+    },
+)
 def create_request(
     ticket_in: TicketCreate,
     app: MegacityDep,
@@ -98,16 +126,17 @@ def list_requests(
     unit_code: Annotated[str | None, Query(max_length=32)] = None,
     category_code: Annotated[str | None, Query(max_length=32)] = None,
     kind: Annotated[str | None, Query(max_length=16)] = None,
-    received_from: datetime | None = None,
-    received_to: datetime | None = None,
+    received_from: Annotated[str | None, Query(max_length=40, pattern=ISO_INSTANT)] = None,
+    received_to: Annotated[str | None, Query(max_length=40, pattern=ISO_INSTANT)] = None,
     overdue: bool | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50,
 ) -> TicketPage:
     """List requests, newest first, with filters and cursor pagination."""
-    for name, value in (("received_from", received_from), ("received_to", received_to)):
-        if value is not None and value.tzinfo is None:
-            raise ValidationError(f"{name} needs a timezone offset", field=name)
+    received = {
+        name: _instant(name, value)
+        for name, value in (("received_from", received_from), ("received_to", received_to))
+    }
     # a unit lists its own requests, a district reviewer those of its district
     if actor.role is Role.UNIT_HANDLER:
         if unit_code not in (None, actor.unit_code):
@@ -124,8 +153,8 @@ def list_requests(
         unit_code=unit_code,
         category_code=category_code,
         kind=kind,
-        received_from=received_from,
-        received_to=received_to,
+        received_from=received["received_from"],
+        received_to=received["received_to"],
         overdue=overdue,
     )
     page = queries.list_tickets(app=app, flt=flt, cursor=cursor, limit=limit)

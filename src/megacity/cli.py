@@ -288,9 +288,8 @@ def backup(
 
     with progress_bar("backup", None) as advance:
         counts = run_backup(app=_app(database, profile), path=out, progress=advance)
-    typer.echo(
-        f"backup written to {out}: {counts.get('tickets', 0)} requests, {counts.get('audit_events', 0)} events"
-    )
+    requests, events = counts.get("tickets", 0), counts.get("audit_events", 0)
+    typer.echo(f"backup written to {out}: {requests} requests, {events} events")
 
 
 @app.command()

@@ -30,7 +30,8 @@ BATCH = 2000
 
 
 def _tables() -> list[Table]:
-    return [t for t in metadata.sorted_tables]
+    """Every table of the schema, parents before children."""
+    return list(metadata.sorted_tables)
 
 
 def _encode(value: Any) -> Any:

@@ -43,6 +43,7 @@ lint: install-dev
 ## make bench: benchmarks with printed figures (see bench/README.md)
 bench: install-dev
 	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/load.py
 
 ## make docs: regenerate docs/cli.md from the commands' --help
 docs: install-dev

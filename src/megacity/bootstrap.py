@@ -61,7 +61,7 @@ def bootstrap(
         settings=settings,
         profile=profile,
         engine=engine_for(settings.database_url),
-        vault=Vault([settings.secret_key]),
+        vault=Vault(settings.vault_keys),
         calendar=calendar,
         dispatcher=dispatcher or RulesDispatcher(profile),
         clock=clock or utc_now,

@@ -308,6 +308,33 @@ def restore(
     typer.echo(f"restored {counts.get('tickets', 0)} requests, {counts.get('audit_events', 0)} events")
 
 
+keys_app = typer.Typer(help="Encryption keys of personal data.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+retention_app = typer.Typer(help="The retention rule for personal data (PIPL).", no_args_is_help=True)
+app.add_typer(retention_app, name="retention")
+
+
+@keys_app.command("rotate")
+def keys_rotate(database: Database = None, profile: ProfileOpt = None) -> None:
+    """Re-encrypt personal data under MEGACITY_SECRET_KEY (old keys in MEGACITY_PREVIOUS_SECRET_KEYS)."""
+    from megacity.services.privacy import rotate_keys
+
+    typer.echo(f"rotated {rotate_keys(app=_app(database, profile))} contacts")
+
+
+@retention_app.command("apply")
+def retention_apply(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count what would be erased.")] = False,
+    database: Database = None,
+    profile: ProfileOpt = None,
+) -> None:
+    """Erase names and phone numbers of complainants silent for longer than the profile's retention."""
+    from megacity.services.privacy import apply_retention
+
+    count = apply_retention(app=_app(database, profile), dry_run=dry_run)
+    typer.echo(f"{'would erase' if dry_run else 'erased'} personal data of {count} complainants")
+
+
 @app.command()
 def sweep(database: Database = None, profile: ProfileOpt = None) -> None:
     """Mark requests past their deadline as overdue (run it every few minutes)."""

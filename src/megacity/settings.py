@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///megacity.db"
     profile: Path | None = None
     secret_key: str = DEVELOPMENT_SECRET
+    previous_secret_keys: str = ""  # comma-separated; still decrypt, never encrypt (key rotation)
+    pseudonym_key: str | None = None  # keys complainant pseudonyms; defaults to secret_key, never rotate
     files_dir: Path = Path("files")
     default_language: str = "zh_CN"
     max_body_bytes: int = 1_000_000
@@ -43,6 +45,15 @@ class Settings(BaseSettings):
         if self.environment == "production" and self.secret_key == DEVELOPMENT_SECRET:
             raise ValueError("set MEGACITY_SECRET_KEY: the development key is refused in production")
         return self
+
+    @property
+    def vault_keys(self) -> list[str]:
+        """The newest key first, then the ones being rotated out."""
+        return [self.secret_key, *(k.strip() for k in self.previous_secret_keys.split(",") if k.strip())]
+
+    @property
+    def pseudonym_secret(self) -> str:
+        return self.pseudonym_key or self.secret_key
 
 
 @lru_cache(maxsize=1)

@@ -33,7 +33,7 @@ def _intake(app: Megacity, case: DemoCase) -> Ticket:
         urgency=Urgency(data.pop("urgency")),
         title=data.pop("title"),
         text=data.pop("text"),
-        complainant_id=pseudonym(app.settings.secret_key, case.phone),
+        complainant_id=pseudonym(app.settings.pseudonym_secret, case.phone),
         source="demo",
         profile_version=app.profile.version,
         **{k: v for k, v in data.items() if k in Ticket.__dataclass_fields__},

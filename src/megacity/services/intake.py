@@ -86,7 +86,7 @@ def build_ticket(app: Megacity, request: NewRequest, at: datetime) -> Ticket:
         if category is None or not category.validity.covers(day):
             raise ValidationError(f"unknown category_code '{request.category_code}'", field="category_code")
         urgency = urgency or category.urgency
-    complainant = pseudonym(app.settings.secret_key, request.phone) if request.phone else None
+    complainant = pseudonym(app.settings.pseudonym_secret, request.phone) if request.phone else None
     return Ticket(
         id=new_ticket_id(received, profile),
         received_at=received,

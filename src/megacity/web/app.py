@@ -15,7 +15,17 @@ from megacity.settings import Settings, get_settings
 from megacity.web import errors
 from megacity.web.api import auth as auth_api
 from megacity.web.api import requests as requests_api
-from megacity.web.pages import landing
+from megacity.web.pages import actions as page_actions
+from megacity.web.pages import (
+    auth_pages,
+    inbox,
+    knowledge,
+    landing,
+    review,
+    settings_page,
+    tickets,
+    workbench,
+)
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -59,5 +69,7 @@ def create_app(megacity: Megacity | None = None, settings: Settings | None = Non
     app.include_router(auth_api.router)
     app.include_router(requests_api.router)
     app.include_router(landing.router)
+    for page in (auth_pages, workbench, knowledge, tickets, page_actions, inbox, review, settings_page):
+        app.include_router(page.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

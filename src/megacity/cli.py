@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from megacity.bootstrap import Megacity, bootstrap
 from megacity.domain.errors import DomainError
+from megacity.indicators.cli import app as indicators_app
 from megacity.io.rows import UnreadableFileError
 from megacity.settings import Settings
 
@@ -28,6 +29,7 @@ app = typer.Typer(
 )
 profile_app = typer.Typer(help="Check and inspect city profiles.", no_args_is_help=True)
 app.add_typer(profile_app, name="profile")
+app.add_typer(indicators_app, name="indicators")
 audit_app = typer.Typer(help="Inspect the append-only audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 user_app = typer.Typer(help="Manage user accounts and their roles.", no_args_is_help=True)

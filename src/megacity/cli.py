@@ -21,6 +21,7 @@ from megacity.domain.errors import DomainError
 from megacity.indicators.cli import app as indicators_app
 from megacity.io.rows import UnreadableFileError
 from megacity.settings import Settings
+from megacity.web.open311.cli import app as apikey_app
 
 app = typer.Typer(
     help="Megacity: a 12345 citizen-hotline (接诉即办) platform. Run `megacity COMMAND --help` for details.",
@@ -30,6 +31,7 @@ app = typer.Typer(
 profile_app = typer.Typer(help="Check and inspect city profiles.", no_args_is_help=True)
 app.add_typer(profile_app, name="profile")
 app.add_typer(indicators_app, name="indicators")
+app.add_typer(apikey_app, name="apikey")
 audit_app = typer.Typer(help="Inspect the append-only audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 user_app = typer.Typer(help="Manage user accounts and their roles.", no_args_is_help=True)

@@ -15,6 +15,7 @@ from megacity.settings import Settings, get_settings
 from megacity.web import errors
 from megacity.web.api import auth as auth_api
 from megacity.web.api import requests as requests_api
+from megacity.web.open311.router import router as open311_router
 from megacity.web.pages import actions as page_actions
 from megacity.web.pages import (
     auth_pages,
@@ -68,6 +69,7 @@ def create_app(megacity: Megacity | None = None, settings: Settings | None = Non
 
     app.include_router(auth_api.router)
     app.include_router(requests_api.router)
+    app.include_router(open311_router)
     app.include_router(landing.router)
     for page in (auth_pages, workbench, knowledge, tickets, page_actions, inbox, review, settings_page):
         app.include_router(page.router)

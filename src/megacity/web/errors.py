@@ -62,7 +62,14 @@ def problem(
     type_: str,
     errors: list[FieldProblem] | None = None,
 ) -> Response:
-    """Render an error: problem+json for the API, a small HTML page for browser pages."""
+    """Render an error: problem+json for the API, a small HTML page for browser pages.
+
+    Open311 clients get the GeoReport error list their specification prescribes instead.
+    """
+    if request.url.path.startswith("/open311/"):
+        from megacity.web.open311 import render as georeport
+
+        return georeport.errors(georeport.format_of(request.url.path), status, [detail])
     body = Problem(
         type=f"/problems/{type_}",
         title=title,

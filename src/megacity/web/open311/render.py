@@ -31,6 +31,30 @@ ITEM_NAMES: Mapping[str, str] = {
     "endpoints": "endpoint",
     "formats": "format",
 }
+
+_TEXT = {"schema": {"type": "string"}}
+_ERRORS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["code", "description"],
+        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+    },
+}
+#: What the OpenAPI document says of every route: JSON or XML, GeoReport error lists.
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "the answer, as the path's suffix asks", "content": {"text/xml": _TEXT}},
+    **{
+        code: {"description": text, "content": {"application/json": {"schema": _ERRORS}, "text/xml": _TEXT}}
+        for code, text in {
+            400: "invalid argument",
+            403: "missing, unknown or revoked api_key; the public list switched off",
+            404: "unknown jurisdiction_id, service_code, request, token or format",
+            429: "too many requests (Retry-After)",
+        }.items()
+    },
+}
+
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 

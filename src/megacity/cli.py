@@ -20,6 +20,7 @@ from megacity.bootstrap import Megacity, bootstrap
 from megacity.domain.errors import DomainError
 from megacity.indicators.cli import app as indicators_app
 from megacity.io.rows import UnreadableFileError
+from megacity.nlp.cli import app as classify_app
 from megacity.settings import Settings
 from megacity.web.open311.cli import app as apikey_app
 
@@ -32,6 +33,7 @@ profile_app = typer.Typer(help="Check and inspect city profiles.", no_args_is_he
 app.add_typer(profile_app, name="profile")
 app.add_typer(indicators_app, name="indicators")
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(classify_app, name="classify")
 audit_app = typer.Typer(help="Inspect the append-only audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 user_app = typer.Typer(help="Manage user accounts and their roles.", no_args_is_help=True)

@@ -155,9 +155,25 @@ def detect_encoding(path: Path) -> str:
 
 
 def _guess_delimiter(line: str) -> str:
-    counts = {delimiter: line.count(delimiter) for delimiter in _DELIMITERS}
-    best = max(_DELIMITERS, key=lambda delimiter: counts[delimiter])
-    return best if counts[best] > counts[","] else ","
+    r"""The delimiter that splits the header into the most real column names.
+
+    Counting characters alone is fooled by headers padded with tabs (`\t留言编号\t,...`):
+    a field counts only when it is non-empty after stripping and holds no other delimiter.
+
+    >>> _guess_delimiter("\t留言编号\t,\t留言主题\t,一级分类")
+    ','
+    >>> _guess_delimiter("a\tb\tc")
+    '\t'
+    """
+
+    def score(delimiter: str) -> int:
+        others = [d for d in _DELIMITERS if d != delimiter]
+        fields = next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter), [])
+        return sum(1 for f in fields if f.strip() and not any(o in f.strip() for o in others))
+
+    scores = {delimiter: score(delimiter) for delimiter in _DELIMITERS}
+    best = max(_DELIMITERS, key=lambda delimiter: scores[delimiter])
+    return best if scores[best] > scores[","] else ","
 
 
 def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[Sequence[Any]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from megacity.bootstrap import Megacity, bootstrap
 from megacity.domain.enums import Channel, Kind
 from megacity.services import intake, queries

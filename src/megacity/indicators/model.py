@@ -31,7 +31,6 @@ NAME = "uName"
 TYPES = ("Indicator", "Aggregate", "Group", "Denominator", "Other")
 
 
-
 # --------------------------------------------------------------------------- constraints
 
 

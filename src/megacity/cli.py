@@ -16,6 +16,8 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from megacity.analytics.cli import app as analyse_app
+from megacity.assessment.cli import assess
 from megacity.bootstrap import Megacity, bootstrap
 from megacity.domain.errors import DomainError
 from megacity.indicators.cli import app as indicators_app
@@ -34,6 +36,8 @@ app.add_typer(profile_app, name="profile")
 app.add_typer(indicators_app, name="indicators")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(classify_app, name="classify")
+app.command("assess")(assess)
+app.add_typer(analyse_app, name="analyse")
 audit_app = typer.Typer(help="Inspect the append-only audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 user_app = typer.Typer(help="Manage user accounts and their roles.", no_args_is_help=True)

@@ -13,6 +13,7 @@ from megacity import __version__
 from megacity.bootstrap import Megacity, bootstrap
 from megacity.settings import Settings, get_settings
 from megacity.web import errors
+from megacity.web.api import assessment as assessment_api
 from megacity.web.api import auth as auth_api
 from megacity.web.api import requests as requests_api
 from megacity.web.open311.router import router as open311_router
@@ -69,6 +70,7 @@ def create_app(megacity: Megacity | None = None, settings: Settings | None = Non
 
     app.include_router(auth_api.router)
     app.include_router(requests_api.router)
+    app.include_router(assessment_api.router)
     app.include_router(open311_router)
     app.include_router(landing.router)
     for page in (auth_pages, workbench, knowledge, tickets, page_actions, inbox, review, settings_page):

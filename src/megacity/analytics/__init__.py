@@ -1,0 +1,1 @@
+"""Analytics over the canonical ticket table: repeat-request detection and its helpers."""

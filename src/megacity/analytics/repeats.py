@@ -1,0 +1,351 @@
+"""Repeat-request detection: the same matter raised again within a window (docs/repeats.md).
+
+Two requests are *linked* when they share a complainant or a street, arrived at most the window
+apart, and their normalised texts are similar enough. A *chain* is a connected component of
+links; its master is its earliest request. Everything here works on numpy arrays, one batch of
+requests in time order at a time, so a year of a megacity streams through in bounded memory:
+
+1. `shingle` — each text's character bigrams, hashed to uint32, common bigrams dropped.
+2. candidates — `RepeatDetector` keeps, for the requests still inside the window, an index of
+   keys: the complainant, and (street, shingle) for the `anchors` smallest shingle hashes of each
+   request (bottom-k MinHash). A request meets the `bucket_cap` most recent earlier requests under
+   each of its keys; street pairs need `min_shared` common anchors. Categories are never used.
+3. precise check — `pair_scores`: IDF-weighted containment and Jaccard on the exact shingle sets.
+4. chains — `UnionFind` over the accepted links; the root of a chain is its earliest request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from megacity.analytics.textnorm import Shingles, concat, distinct, ranges, shingle
+
+__all__ = [
+    "Links",
+    "Params",
+    "RepeatDetector",
+    "Shingles",
+    "TokenWeights",
+    "UnionFind",
+    "find_chains",
+    "shingle",
+]
+
+U32 = npt.NDArray[np.uint32]
+U64 = npt.NDArray[np.uint64]
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+
+DAY = 86400.0
+_SALT_STREET = np.uint64(0xC2B2AE3D27D4EB4F)
+_SALT_PERSON = np.uint64(0x165667B19E3779F9)
+_HIGH = np.uint64(32)
+_REF_MASK = (1 << 31) - 1  # request numbers are packed in pairs as (later << 31) | earlier
+
+
+@dataclass(frozen=True)
+class Params:
+    """Tuning of the detector; the defaults are the ones measured in docs/repeats.md."""
+
+    window_days: float = 60.0
+    threshold: float = 0.35  # similarity needed for a link (see `pair_scores`)
+    damping: float = 8.0  # containment of texts with little content counts less (see `pair_scores`)
+    anchors: int = 32  # bottom-k shingles per request used as street keys
+    anchor_df: float = 0.01  # shingles in more than this share of requests (and 50) are no anchors
+    min_shared: int = 3  # street candidates must share this many anchors (fewer if a text is short)
+    bucket_cap: int = 24  # at most this many earlier requests per key are looked at
+    street_damping: float = 2.0  # a link through the street alone needs this times more content
+
+
+@dataclass(frozen=True)
+class Links:
+    """Accepted links: `earlier[i]` and `later[i]` are request numbers (stream positions)."""
+
+    earlier: I64
+    later: I64
+    score: F64
+
+
+def _mix(x: U64) -> U64:
+    """splitmix64 finaliser: spreads keys made of small numbers over all 64 bits."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+class TokenWeights:
+    """Document frequency of each shingle (hashed into 2**bits counters) and its IDF weight."""
+
+    def __init__(self, bits: int = 22) -> None:
+        self._shift = np.uint32(32 - bits)
+        self.counts = np.zeros(1 << bits, dtype=np.int32)
+        self.documents = 0
+
+    def add(self, shingles: Shingles) -> None:
+        buckets, counts = np.unique(shingles.codes >> self._shift, return_counts=True)
+        self.counts[buckets] += counts.astype(np.int32)
+        self.documents += len(shingles)
+
+    def df(self, codes: U32) -> I64:
+        """How many requests (so far) hold each shingle; hash collisions can only add."""
+        found: I64 = self.counts[codes >> self._shift].astype(np.int64)
+        return found
+
+    def ceiling(self) -> float:
+        """The weight of a shingle seen in no other request."""
+        return float(np.log(self.documents + 1.0) + 1.0)
+
+    def of(self, codes: U32) -> F64:
+        """`log((N + 1) / (df + 1)) + 1`: 1 for a shingle in every request, more for rarer ones."""
+        df = self.counts[codes >> self._shift]
+        weights: F64 = np.log((self.documents + 1.0) / (df + 1.0)) + 1.0
+        return weights
+
+
+def pair_scores(left: Shingles, right: Shingles, weights: TokenWeights, damping: float | F64) -> F64:
+    """Similarity of `left[i]` and `right[i]` for every i, in [0, 1].
+
+    The larger of (a) weighted containment — shared IDF weight over the smaller text's weight, times
+    `1 - exp(-c / damping)` where c is the smaller text's weight in units of the weight of a unique
+    shingle, so that a short or boilerplate-only text inside a long one counts less — and (b)
+    twice the weighted Jaccard, capped at 1. Containment keeps a repeat that adds or drops
+    sentences; Jaccard rewards two texts that share most of their words.
+    """
+    count = len(left)
+    pair_l = np.repeat(np.arange(count, dtype=np.uint64), left.lengths())
+    pair_r = np.repeat(np.arange(count, dtype=np.uint64), right.lengths())
+    key_l = (pair_l << np.uint64(32)) | left.codes.astype(np.uint64)
+    key_r = (pair_r << np.uint64(32)) | right.codes.astype(np.uint64)
+    shared = np.zeros(len(key_l), dtype=bool)
+    if len(key_r):
+        at = np.minimum(np.searchsorted(key_r, key_l), len(key_r) - 1)
+        shared = key_r[at] == key_l
+    weight_l = weights.of(left.codes)
+    inter = np.bincount(pair_l[shared].astype(np.int64), weight_l[shared], minlength=count)
+    size_l = np.bincount(pair_l.astype(np.int64), weight_l, minlength=count)
+    size_r = np.bincount(pair_r.astype(np.int64), weights.of(right.codes), minlength=count)
+    smaller = np.minimum(size_l, size_r)
+    few = smaller / weights.ceiling()  # the smaller text's content, in rare-shingle equivalents
+    with np.errstate(divide="ignore", invalid="ignore"):
+        contained = np.where(smaller > 0, inter / smaller, 0.0) * (1.0 - np.exp(-few / damping))
+        union = size_l + size_r - inter
+        jaccard = np.where(union > 0, inter / union, 0.0)
+    return np.minimum(1.0, np.maximum(contained, 2.0 * jaccard))
+
+
+class _Index:
+    """Sorted (key, request) entries of the requests inside the window; equal keys in time order.
+
+    Keys are 32-bit hashes and requests 32-bit numbers (8 bytes an entry): a hash collision only
+    adds a candidate, which the precise check then rejects.
+    """
+
+    def __init__(self) -> None:
+        self.keys = np.zeros(0, dtype=np.uint32)
+        self.refs = np.zeros(0, dtype=np.int32)
+
+    def insert(self, keys: U32, refs: I64) -> tuple[U32, I64, I64]:
+        """Add entries; return them sorted, with their final positions."""
+        order = np.argsort(keys, kind="stable")
+        keys, refs = keys[order], refs[order]
+        at = np.searchsorted(self.keys, keys, side="right")
+        self.keys = np.insert(self.keys, at, keys)
+        self.refs = np.insert(self.refs, at, refs.astype(np.int32))
+        return keys, refs, at + np.arange(len(keys), dtype=np.int64)
+
+    def earlier(self, keys: U32, positions: I64, cap: int) -> tuple[I64, I64]:
+        """For each entry, the up to `cap` entries just before it under the same key: (entry, ref)."""
+        first = np.maximum(np.searchsorted(self.keys, keys, side="left"), positions - cap)
+        count = positions - first
+        found = self.refs[ranges(first, count)].astype(np.int64)
+        return np.repeat(np.arange(len(keys), dtype=np.int64), count), found
+
+    def drop_before(self, ref: int) -> None:
+        if len(self.refs) and int(self.refs.min()) < ref:
+            keep = self.refs >= ref
+            self.keys, self.refs = self.keys[keep], self.refs[keep]
+
+
+class RepeatDetector:
+    """Streams requests in time order and returns the links each batch makes with the window.
+
+    `people` and `streets` are small integers (-1 = unknown); `times` are epoch seconds. With
+    `learn=True` the IDF weights follow the stream; give fitted `weights` and `learn=False` to
+    score with document frequencies computed beforehand.
+    """
+
+    def __init__(self, params: Params | None = None, weights: TokenWeights | None = None, learn: bool = True):
+        self.params = params or Params()
+        self.weights = weights or TokenWeights()
+        self.learn = learn
+        self.count = 0
+        self._base = 0  # request number of the first request kept
+        self._times = np.zeros(0, dtype=np.float64)
+        self._anchors = np.zeros(0, dtype=np.int64)
+        self._people = np.zeros(0, dtype=np.int64)
+        self._blocks: list[tuple[int, Shingles]] = []
+        self._index = _Index()
+
+    def feed(self, times: F64, people: I64, streets: I64, shingles: Shingles) -> Links:
+        if len(times) and (np.any(np.diff(times) < 0) or (len(self._times) and times[0] < self._times[-1])):
+            raise ValueError("requests must be fed in time order")
+        if self.learn:
+            self.weights.add(shingles)
+        refs = self.count + np.arange(len(times), dtype=np.int64)
+        self.count += len(times)
+        if len(times):
+            self._expire(float(times[0]) - self.params.window_days * DAY)
+        chosen, anchors = self._anchor_mask(shingles, streets)
+        self._times = np.concatenate([self._times, times])
+        self._anchors = np.concatenate([self._anchors, anchors])
+        self._people = np.concatenate([self._people, people])
+        if len(times):
+            self._blocks.append((int(refs[0]), shingles))
+        earlier, later = self._candidates(refs, people, streets, shingles.codes[chosen], anchors)
+        if not len(earlier):
+            return Links(earlier, later, np.zeros(0, dtype=np.float64))
+        person = self._people[earlier - self._base]
+        by_person = (person >= 0) & (person == self._people[later - self._base])
+        damping = np.where(by_person, self.params.damping, self.params.damping * self.params.street_damping)
+        scores = pair_scores(self._shingles(earlier), self._shingles(later), self.weights, damping)
+        keep = scores >= self.params.threshold
+        return Links(earlier[keep], later[keep], scores[keep])
+
+    def _expire(self, oldest: float) -> None:
+        cut = int(np.searchsorted(self._times, oldest, side="left"))
+        if not cut:
+            return
+        self._base += cut
+        self._times, self._anchors, self._people = self._times[cut:], self._anchors[cut:], self._people[cut:]
+        while self._blocks and self._blocks[0][0] + len(self._blocks[0][1]) <= self._base:
+            self._blocks.pop(0)
+        if len(self._index.refs) and np.count_nonzero(self._index.refs < self._base) * 4 > len(
+            self._index.refs
+        ):
+            self._index.drop_before(self._base)
+
+    def _anchor_mask(self, shingles: Shingles, streets: I64) -> tuple[npt.NDArray[np.bool_], I64]:
+        """The `anchors` smallest shingle hashes of each request with a street, common ones skipped;
+        and how many each request got."""
+        owner = np.repeat(np.arange(len(shingles), dtype=np.int64), shingles.lengths())
+        common = max(self.params.anchor_df * self.weights.documents, 50.0)
+        usable = (self.weights.df(shingles.codes) <= common) & (streets[owner] >= 0)
+        seen = np.r_[0, np.cumsum(usable)]
+        rank = seen[1:] - seen[shingles.offsets[:-1]][owner]
+        chosen: npt.NDArray[np.bool_] = usable & (rank <= self.params.anchors)
+        return chosen, np.bincount(owner[chosen], minlength=len(shingles)).astype(np.int64)
+
+    def _entries(
+        self, refs: I64, people: I64, streets: I64, anchor_codes: U32, anchors: I64
+    ) -> tuple[U32, I64]:
+        """Index keys (odd: street and anchor, even: complainant) and the request of each."""
+        owner = np.repeat(np.arange(len(refs), dtype=np.int64), anchors)
+        codes = anchor_codes.astype(np.uint64)
+        street_keys = (_mix(streets[owner].astype(np.uint64) * _SALT_STREET ^ codes) >> _HIGH).astype(
+            np.uint32
+        )
+        known = people >= 0
+        person_keys = (_mix(people[known].astype(np.uint64) * _SALT_PERSON) >> _HIGH).astype(np.uint32)
+        keys = np.concatenate([street_keys | np.uint32(1), person_keys & ~np.uint32(1)])
+        return keys, np.concatenate([refs[owner], refs[known]])
+
+    def _candidates(
+        self, refs: I64, people: I64, streets: I64, anchor_codes: U32, anchors: I64
+    ) -> tuple[I64, I64]:
+        """Pairs (earlier, later) within the window that share a complainant or enough street anchors."""
+        keys, owners = self._entries(refs, people, streets, anchor_codes, anchors)
+        keys, owners, positions = self._index.insert(keys, owners)
+        entry, earlier = self._index.earlier(keys, positions, self.params.bucket_cap)
+        later = owners[entry]
+        by_street = (keys[entry] & np.uint32(1)).astype(bool)
+        live = (earlier >= self._base) & (earlier < later)
+        earlier, later, by_street = earlier[live], later[live], by_street[live]
+        near = (
+            self._times[later - self._base] - self._times[earlier - self._base]
+            <= self.params.window_days * DAY
+        )
+        pair = (later[near] << 31) | earlier[near]
+        unique, shared = np.unique(pair[by_street[near]], return_counts=True)
+        first, second = unique & _REF_MASK, unique >> 31
+        need = np.minimum(self._anchors[first - self._base], self._anchors[second - self._base])
+        enough = unique[shared >= np.clip(need, 1, self.params.min_shared)]
+        accepted = distinct(np.concatenate([enough, pair[~by_street[near]]]))
+        return accepted & _REF_MASK, accepted >> 31
+
+    def _shingles(self, refs: I64) -> Shingles:
+        starts = np.array([start for start, _ in self._blocks], dtype=np.int64)
+        block = np.searchsorted(starts, refs, side="right") - 1
+        parts: list[Shingles] = []
+        order: list[I64] = []
+        for number in np.unique(block):
+            rows = np.flatnonzero(block == number)
+            start, shingles = self._blocks[int(number)]
+            parts.append(shingles.take(refs[rows] - start))
+            order.append(rows)
+        merged = concat(parts)
+        inverse = np.empty(len(refs), dtype=np.int64)
+        inverse[np.concatenate(order)] = np.arange(len(refs), dtype=np.int64)
+        return merged.take(inverse)
+
+
+class UnionFind:
+    """Union-find over request numbers; the root of a set is its smallest (earliest) member."""
+
+    def __init__(self, size: int = 0) -> None:
+        self.parent = np.arange(size, dtype=np.int64)
+
+    def grow(self, size: int) -> None:
+        if size > len(self.parent):
+            self.parent = np.concatenate([self.parent, np.arange(len(self.parent), size, dtype=np.int64)])
+
+    def find(self, items: I64) -> I64:
+        roots = self.parent[items]
+        while True:
+            up = self.parent[roots]
+            if np.array_equal(up, roots):
+                break
+            roots = up
+        self.parent[items] = roots
+        return roots
+
+    def union(self, left: I64, right: I64) -> None:
+        """Join the sets of `left[i]` and `right[i]` for every i (vectorised hooking to the smaller root)."""
+        while len(left):
+            a, b = self.find(left), self.find(right)
+            differ = a != b
+            left, right = np.minimum(a, b)[differ], np.maximum(a, b)[differ]
+            np.minimum.at(self.parent, right, left)
+
+    def roots(self) -> I64:
+        return self.find(np.arange(len(self.parent), dtype=np.int64))
+
+
+def find_chains(
+    times: F64,
+    people: I64,
+    streets: I64,
+    texts: Sequence[str],
+    params: Params | None = None,
+    batch: int = 50_000,
+) -> I64:
+    """The master (row number of the earliest request of its chain) of every row.
+
+    Rows must be sorted by time (ties in a fixed order, e.g. by id); `texts` are normalised.
+    Document frequencies come from the whole input before any pair is scored.
+    """
+    shingles = shingle(texts)
+    weights = TokenWeights()
+    weights.add(shingles)
+    detector = RepeatDetector(params, weights, learn=False)
+    chains = UnionFind(len(times))
+    for start in range(0, len(times), batch):
+        rows = np.arange(start, min(start + batch, len(times)), dtype=np.int64)
+        links = detector.feed(times[rows], people[rows], streets[rows], shingles.take(rows))
+        chains.union(links.earlier, links.later)
+    return chains.roots()

@@ -1,0 +1,112 @@
+"""Use cases over the operational database, for the API: rank, explain, what-if, trends, publish.
+
+The engine is PostgreSQL (Ibis on the `tickets` table) when the database is PostgreSQL, and
+DuckDB over the month's tickets read through SQLAlchemy otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from megacity.assessment import cohandling as cohandling_mod
+from megacity.assessment import engine as engine_mod
+from megacity.assessment import explain as explain_mod
+from megacity.assessment import publish as publish_mod
+from megacity.assessment import trends as trends_mod
+from megacity.assessment import whatif as whatif_mod
+from megacity.assessment.backends import EngineName, Opened, choose_engine, open_tickets
+from megacity.assessment.rules import FocusRule, Options, Weights, month_windows, parse_month
+from megacity.bootstrap import Megacity
+from megacity.domain.errors import ConflictError, NotFoundError
+
+
+def options_for(
+    app: Megacity,
+    months: list[int],
+    *,
+    weights: Weights | None = None,
+    as_of: datetime | None = None,
+    focus_rule: FocusRule = FocusRule.COMPOSITE,
+) -> Options:
+    return Options.build(app.profile, months, weights=weights, as_of=as_of, focus_rule=focus_rule)
+
+
+@contextmanager
+def opened(app: Megacity, options: Options) -> Iterator[Opened]:
+    url = app.settings.database_url
+    engine: EngineName = choose_engine(None, url)
+    window = engine_mod.source_window(options, app.profile.timezone)
+    with open_tickets(
+        tickets=None, database=url, engine=engine, timezone=app.profile.timezone, window=window
+    ) as o:
+        yield o
+
+
+def ranking(app: Megacity, options: Options) -> engine_mod.Result:
+    with opened(app, options) as o:
+        return engine_mod.run(o, app.profile, options)
+
+
+def explanation(app: Megacity, options: Options, code: str) -> explain_mod.Explanation:
+    with opened(app, options) as o:
+        result = engine_mod.run(o, app.profile, options)
+        return explain_mod.explain(o.tickets, app.profile, options, result, code)
+
+
+def what_if(app: Megacity, options: Options) -> whatif_mod.WhatIf:
+    return whatif_mod.what_if(ranking(app, options))
+
+
+def trend(app: Megacity, code: str, month: str) -> trends_mod.Trend:
+    options = options_for(app, trends_mod.series_months(month))
+    result = ranking(app, options)
+    if not any(r["unit_code"] == code for r in result.rows) and not _known(app, code):
+        raise NotFoundError(f"unit {code} is not in the profile and has no assessed tickets")
+    return trends_mod.trend(result, code, month)
+
+
+def cohandling(app: Megacity, options: Options) -> list[dict[str, Any]]:
+    window = engine_mod.source_window(options, app.profile.timezone)
+    pairs = cohandling_mod.cohandler_pairs(app.settings.database_url, window)
+    with opened(app, options) as o:
+        return cohandling_mod.cohandling(o.tickets, app.profile, options, pairs)
+
+
+def publish(app: Megacity, month: str, by: str) -> publish_mod.Outcome:
+    """Publish a finished month, or record the corrections a recomputation shows."""
+    index = parse_month(month)
+    end = month_windows([index], app.profile.timezone)[0].end
+    if app.clock() < end:
+        raise ConflictError(f"month {month} is not over yet: it can be published from {end.isoformat()}")
+    options = options_for(app, [index])
+    result = ranking(app, options)
+    meta = {
+        "profile_code": app.profile.code,
+        "profile_version": app.profile.version,
+        "settings": {
+            "weights": asdict(options.weights),
+            "basically_satisfied_weight": options.basically_satisfied_weight,
+            "min_rated_for_ranking": options.min_rated,
+            "governance_focus_count": options.focus_count,
+            "focus_rule": options.focus_rule.value,
+            "engine": result.engine,
+        },
+    }
+    return publish_mod.publish(app.engine, month, result.rows, by=by, at=app.clock(), meta=meta)
+
+
+def published(app: Megacity, month: str) -> tuple[publish_mod.Publication, list[dict[str, Any]]] | None:
+    """The month as published (frozen), if it was."""
+    return publish_mod.load(app.engine, month)
+
+
+def corrections(app: Megacity, month: str | None = None) -> list[dict[str, Any]]:
+    return publish_mod.corrections(app.engine, month)
+
+
+def _known(app: Megacity, code: str) -> bool:
+    return code in app.profile.org.districts or code in app.profile.org.units

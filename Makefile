@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 DEMO_COUNT ?= 20000
+BENCH_ROWS ?= 10000000
 export MEGACITY_DATABASE_URL ?= sqlite:///megacity.db
 
 .PHONY: run test lint bench install install-dev messages docs clean
@@ -44,6 +45,9 @@ lint: install-dev
 bench: install-dev
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/load.py
+	$(BIN)/python bench/dispatch.py
+	$(BIN)/python bench/assess.py --rows $(BENCH_ROWS)
+	$(BIN)/python bench/repeats.py --n $(BENCH_ROWS)
 
 ## make docs: regenerate docs/cli.md from the commands' --help
 docs: install-dev

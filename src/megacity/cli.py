@@ -11,19 +11,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from megacity.analytics.cli import app as analyse_app
 from megacity.assessment.cli import assess
-from megacity.bootstrap import Megacity, bootstrap
+from megacity.bootstrap import Megacity
+from megacity.cli_options import Database, ProfileOpt, build_app
 from megacity.domain.errors import DomainError
 from megacity.indicators.cli import app as indicators_app
 from megacity.io.rows import UnreadableFileError
 from megacity.nlp.cli import app as classify_app
-from megacity.settings import Settings
 from megacity.web.open311.cli import app as apikey_app
 
 app = typer.Typer(
@@ -55,18 +55,6 @@ DEMO_ACCOUNTS = {
     "auditor": ("auditor", None, None),
 }
 
-T = TypeVar("T")
-Database = Annotated[
-    str | None,
-    typer.Option(
-        "--database", envvar="MEGACITY_DATABASE_URL", help="Database URL (default sqlite:///megacity.db)."
-    ),
-]
-ProfileOpt = Annotated[
-    Path | None,
-    typer.Option("--profile", envvar="MEGACITY_PROFILE", help="Profile folder (default: Beijing)."),
-]
-
 
 class UsageError(Exception):
     """A mistake of the user's: one line on stderr, exit code 2."""
@@ -78,12 +66,7 @@ def fail(message: str) -> None:
 
 
 def _app(database: str | None, profile: Path | None = None) -> Megacity:
-    values: dict[str, Any] = {}
-    if database:
-        values["database_url"] = database
-    if profile:
-        values["profile"] = profile
-    return bootstrap(Settings(**values))
+    return build_app(database, profile)
 
 
 @contextmanager

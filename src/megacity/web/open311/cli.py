@@ -5,36 +5,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from megacity.bootstrap import Megacity, bootstrap
+from megacity.cli_options import Database, ProfileOpt, build_app
 from megacity.services import apikeys
-from megacity.settings import Settings
 
 app = typer.Typer(help="Manage the API keys of Open311 clients.", no_args_is_help=True)
-
-Database = Annotated[
-    str | None,
-    typer.Option(
-        "--database", envvar="MEGACITY_DATABASE_URL", help="Database URL (default sqlite:///megacity.db)."
-    ),
-]
-ProfileOpt = Annotated[
-    Path | None,
-    typer.Option("--profile", envvar="MEGACITY_PROFILE", help="Profile folder (default: Beijing)."),
-]
-
-
-def _megacity(database: str | None, profile: Path | None) -> Megacity:
-    values: dict[str, Any] = {}
-    if database:
-        values["database_url"] = database
-    if profile:
-        values["profile"] = profile
-    return bootstrap(Settings(**values))
 
 
 @app.command("create")
@@ -44,7 +22,7 @@ def create(
     profile: ProfileOpt = None,
 ) -> None:
     """Create a key; it is printed once, as the last line, and stored only as a hash."""
-    key, secret = apikeys.create(app=_megacity(database, profile), name=name)
+    key, secret = apikeys.create(app=build_app(database, profile), name=name)
     typer.echo(f"api key {key.id} created for {key.name}; store it now, it is not shown again:")
     typer.echo(secret)
 
@@ -52,7 +30,7 @@ def create(
 @app.command("list")
 def list_(database: Database = None, profile: ProfileOpt = None) -> None:
     """List keys: id, name, created, and active or when revoked (never the keys themselves)."""
-    for key in apikeys.list_keys(app=_megacity(database, profile)):
+    for key in apikeys.list_keys(app=build_app(database, profile)):
         state = (
             "active" if key.revoked_at is None else f"revoked {key.revoked_at.isoformat(timespec='seconds')}"
         )
@@ -66,7 +44,7 @@ def revoke(
     profile: ProfileOpt = None,
 ) -> None:
     """Revoke a key at once: its requests are refused with 403 from now on."""
-    if apikeys.revoke(app=_megacity(database, profile), key_id=key_id):
+    if apikeys.revoke(app=build_app(database, profile), key_id=key_id):
         typer.echo(f"api key {key_id} revoked")
     else:
         typer.echo(f"api key {key_id} was already revoked")

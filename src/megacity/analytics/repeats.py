@@ -58,6 +58,7 @@ class Params:
     anchor_df: float = 0.01  # shingles in more than this share of requests (and 50) are no anchors
     min_shared: int = 3  # street candidates must share this many anchors (fewer if a text is short)
     bucket_cap: int = 24  # at most this many earlier requests per key are looked at
+    street_evidence: float = 10.0  # a link through the street alone must share this much content
     street_damping: float = 2.0  # a link through the street alone needs this times more content
 
 
@@ -108,14 +109,17 @@ class TokenWeights:
         return weights
 
 
-def pair_scores(left: Shingles, right: Shingles, weights: TokenWeights, damping: float | F64) -> F64:
-    """Similarity of `left[i]` and `right[i]` for every i, in [0, 1].
+def pair_scores(
+    left: Shingles, right: Shingles, weights: TokenWeights, damping: float | F64
+) -> tuple[F64, F64]:
+    """Similarity of `left[i]` and `right[i]` for every i, in [0, 1], and their shared content.
 
     The larger of (a) weighted containment — shared IDF weight over the smaller text's weight, times
     `1 - exp(-c / damping)` where c is the smaller text's weight in units of the weight of a unique
     shingle, so that a short or boilerplate-only text inside a long one counts less — and (b)
     twice the weighted Jaccard, capped at 1. Containment keeps a repeat that adds or drops
-    sentences; Jaccard rewards two texts that share most of their words.
+    sentences; Jaccard rewards two texts that share most of their words. The shared content is the
+    shared weight in units of the weight of a unique shingle.
     """
     count = len(left)
     pair_l = np.repeat(np.arange(count, dtype=np.uint64), left.lengths())
@@ -136,40 +140,55 @@ def pair_scores(left: Shingles, right: Shingles, weights: TokenWeights, damping:
         contained = np.where(smaller > 0, inter / smaller, 0.0) * (1.0 - np.exp(-few / damping))
         union = size_l + size_r - inter
         jaccard = np.where(union > 0, inter / union, 0.0)
-    return np.minimum(1.0, np.maximum(contained, 2.0 * jaccard))
+    return np.minimum(1.0, np.maximum(contained, 2.0 * jaccard)), inter / weights.ceiling()
 
 
 class _Index:
     """Sorted (key, request) entries of the requests inside the window; equal keys in time order.
 
-    Keys are 32-bit hashes and requests 32-bit numbers (8 bytes an entry): a hash collision only
-    adds a candidate, which the precise check then rejects.
+    Two sorted levels: `old`, large and rewritten rarely, and `new`, the recent entries; every entry
+    of `new` is younger than every entry of `old`. Keys are 32-bit hashes and requests 32-bit
+    numbers (8 bytes an entry): a hash collision only adds a candidate, which scoring rejects.
     """
 
     def __init__(self) -> None:
-        self.keys = np.zeros(0, dtype=np.uint32)
-        self.refs = np.zeros(0, dtype=np.int32)
+        self.old_keys, self.old_refs = np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int32)
+        self.new_keys, self.new_refs = np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int32)
 
     def insert(self, keys: U32, refs: I64) -> tuple[U32, I64, I64]:
-        """Add entries; return them sorted, with their final positions."""
+        """Add entries to `new`; return them sorted, with their positions there."""
         order = np.argsort(keys, kind="stable")
         keys, refs = keys[order], refs[order]
-        at = np.searchsorted(self.keys, keys, side="right")
-        self.keys = np.insert(self.keys, at, keys)
-        self.refs = np.insert(self.refs, at, refs.astype(np.int32))
+        at = np.searchsorted(self.new_keys, keys, side="right")
+        self.new_keys = np.insert(self.new_keys, at, keys)
+        self.new_refs = np.insert(self.new_refs, at, refs.astype(np.int32))
         return keys, refs, at + np.arange(len(keys), dtype=np.int64)
 
     def earlier(self, keys: U32, positions: I64, cap: int) -> tuple[I64, I64]:
-        """For each entry, the up to `cap` entries just before it under the same key: (entry, ref)."""
-        first = np.maximum(np.searchsorted(self.keys, keys, side="left"), positions - cap)
-        count = positions - first
-        found = self.refs[ranges(first, count)].astype(np.int64)
-        return np.repeat(np.arange(len(keys), dtype=np.int64), count), found
+        """For each new entry, the up to `cap` latest earlier entries under its key: (entry, ref)."""
+        in_new = np.minimum(positions - np.searchsorted(self.new_keys, keys, side="left"), cap)
+        last = np.searchsorted(self.old_keys, keys, side="right")
+        first = np.maximum(np.searchsorted(self.old_keys, keys, side="left"), last - (cap - in_new))
+        owner = np.arange(len(keys), dtype=np.int64)
+        entries = np.concatenate([np.repeat(owner, in_new), np.repeat(owner, last - first)])
+        found = [
+            self.new_refs[ranges(positions - in_new, in_new)],
+            self.old_refs[ranges(first, last - first)],
+        ]
+        return entries, np.concatenate(found).astype(np.int64)
 
-    def drop_before(self, ref: int) -> None:
-        if len(self.refs) and int(self.refs.min()) < ref:
-            keep = self.refs >= ref
-            self.keys, self.refs = self.keys[keep], self.refs[keep]
+    def settle(self, oldest: int) -> None:
+        """Merge `new` into `old` once it is a quarter of its size, dropping requests before `oldest`."""
+        if len(self.new_keys) * 4 < len(self.old_keys):
+            return
+        keep = self.old_refs >= oldest
+        old_keys, old_refs = self.old_keys[keep], self.old_refs[keep]
+        at = np.searchsorted(old_keys, self.new_keys, side="right")
+        self.old_keys, self.old_refs = (
+            np.insert(old_keys, at, self.new_keys),
+            np.insert(old_refs, at, self.new_refs),
+        )
+        self.new_keys, self.new_refs = self.new_keys[:0], self.new_refs[:0]
 
 
 class RepeatDetector:
@@ -207,14 +226,15 @@ class RepeatDetector:
         self._people = np.concatenate([self._people, people])
         if len(times):
             self._blocks.append((int(refs[0]), shingles))
+        self._index.settle(self._base)
         earlier, later = self._candidates(refs, people, streets, shingles.codes[chosen], anchors)
         if not len(earlier):
             return Links(earlier, later, np.zeros(0, dtype=np.float64))
         person = self._people[earlier - self._base]
         by_person = (person >= 0) & (person == self._people[later - self._base])
         damping = np.where(by_person, self.params.damping, self.params.damping * self.params.street_damping)
-        scores = pair_scores(self._shingles(earlier), self._shingles(later), self.weights, damping)
-        keep = scores >= self.params.threshold
+        scores, content = pair_scores(self._shingles(earlier), self._shingles(later), self.weights, damping)
+        keep = (scores >= self.params.threshold) & (by_person | (content >= self.params.street_evidence))
         return Links(earlier[keep], later[keep], scores[keep])
 
     def _expire(self, oldest: float) -> None:
@@ -225,10 +245,6 @@ class RepeatDetector:
         self._times, self._anchors, self._people = self._times[cut:], self._anchors[cut:], self._people[cut:]
         while self._blocks and self._blocks[0][0] + len(self._blocks[0][1]) <= self._base:
             self._blocks.pop(0)
-        if len(self._index.refs) and np.count_nonzero(self._index.refs < self._base) * 4 > len(
-            self._index.refs
-        ):
-            self._index.drop_before(self._base)
 
     def _anchor_mask(self, shingles: Shingles, streets: I64) -> tuple[npt.NDArray[np.bool_], I64]:
         """The `anchors` smallest shingle hashes of each request with a street, common ones skipped;

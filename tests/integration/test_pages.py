@@ -35,5 +35,8 @@ def test_landing_page_in_english(http: httpx.Client) -> None:
 def test_unknown_page_is_an_html_error_for_browsers(http: httpx.Client) -> None:
     page = http.get("/nope", headers={"accept": "text/html"})
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "404 未找到" in page.text and "/static/megacity.css" in page.text  # the site's own page
+    english = http.get("/nope?lang=en", headers={"accept": "text/html"})
+    assert "404 Not found" in english.text and 'lang="en"' in english.text
     api = http.get("/api/nope")
     assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"

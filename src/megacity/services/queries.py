@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -66,6 +67,12 @@ def history(*, app: Megacity, ticket_id: str) -> list[dict[str, Any]]:
         if uow.tickets.get(ticket_id) is None:
             raise NotFoundError(f"no request with id '{ticket_id}'")
         return uow.audit.for_ticket(ticket_id)
+
+
+def last_status_changes(*, app: Megacity, ticket_ids: Sequence[str]) -> dict[str, datetime]:
+    """When each of `ticket_ids` last changed status (tickets without a change are left out)."""
+    with app.uow(write=False) as uow:
+        return uow.audit.last_status_change(ticket_ids)
 
 
 def contact_of(

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from megacity.domain.tickets import TicketEvent
-from megacity.store.tables import audit_events, audit_head
+from megacity.store.tables import Instant, audit_events, audit_head
 
 GENESIS = "0" * 64
 
@@ -105,6 +105,19 @@ class AuditLog:
             select(audit_events).where(audit_events.c.ticket_id == ticket_id).order_by(audit_events.c.seq)
         )
         return [dict(r._mapping) for r in result]
+
+    def last_status_change(self, ticket_ids: Sequence[str]) -> dict[str, datetime]:
+        """When each ticket last changed status, in one grouped query (list views would otherwise
+        read each ticket's whole history)."""
+        if not ticket_ids:
+            return {}
+        at = func.max(audit_events.c.at, type_=Instant())
+        result = self._conn.execute(
+            select(audit_events.c.ticket_id, at)
+            .where(audit_events.c.ticket_id.in_(list(ticket_ids)), audit_events.c.to_status.is_not(None))
+            .group_by(audit_events.c.ticket_id)
+        )
+        return {row[0]: row[1] for row in result.tuples()}
 
 
 def _hashable(row: dict[str, Any]) -> dict[str, Any]:

@@ -17,8 +17,26 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from megacity.domain.errors import DomainError, ValidationError
+from megacity.web.labels import N_
 
 log = logging.getLogger(__name__)
+
+#: Titles the error page translates; the domain errors carry them in English (marked here for Babel).
+ERROR_TITLES = (
+    N_("Action not allowed in this state"),
+    N_("Authentication required"),
+    N_("Conflict"),
+    N_("Error"),
+    N_("Form expired or forged"),
+    N_("Invalid input"),
+    N_("Invalid request"),
+    N_("Method not allowed"),
+    N_("Not allowed for your role"),
+    N_("Not found"),
+    N_("Profile error"),
+    N_("Request too large"),
+    N_("Too many requests"),
+)
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -79,12 +97,26 @@ def problem(
         errors=errors or [],
     )
     if not _wants_json(request):
+        return _error_page(request, status, title, detail)
+    return JSONResponse(body.model_dump(), status_code=status, media_type=PROBLEM_JSON)
+
+
+def _error_page(request: Request, status: int, title: str, detail: str) -> Response:
+    """The site's own error page (navigation, language links); a bare page if templates fail,
+    so an error while rendering an error never hides the first one."""
+    from megacity.web.templating import render
+
+    try:
+        response = render(request, "error.html", {"status": status, "title": title, "detail": detail})
+    except Exception:  # noqa: BLE001 - last line of defence
+        log.exception("error page failed to render")
         page = (
             f"<!doctype html><html lang='zh-CN'><title>{status}</title>"
             f"<h1>{status} {html.escape(title)}</h1><p>{html.escape(detail)}</p>"
         )
         return HTMLResponse(page, status_code=status)
-    return JSONResponse(body.model_dump(), status_code=status, media_type=PROBLEM_JSON)
+    response.status_code = status
+    return response
 
 
 def _wants_json(request: Request) -> bool:

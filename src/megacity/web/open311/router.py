@@ -354,11 +354,8 @@ def _page(app: Megacity, filters: list[TicketFilter], number: int, size: int) ->
 
 def _views(app: Megacity, tickets: list[Ticket]) -> list[dict[str, Any]]:
     """Public views; updated_datetime is the request's last change in the audit log."""
-    views = []
-    for ticket in tickets:
-        changes = [e["at"] for e in queries.history(app=app, ticket_id=ticket.id) if e["to_status"]]
-        views.append(mapping.request_view(ticket, app.profile, app.tz, max(changes, default=None)))
-    return views
+    changed = queries.last_status_changes(app=app, ticket_ids=[t.id for t in tickets])
+    return [mapping.request_view(t, app.profile, app.tz, changed.get(t.id)) for t in tickets]
 
 
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")

@@ -135,3 +135,25 @@ def test_roles(
     reviewer = login("reviewer")  # district 110101
     assert reviewer.get("/api/assessment/months/2025-12/units/110101002/explanation").status_code == 200
     assert reviewer.get("/api/assessment/months/2025-12/units/110105/explanation").status_code == 403
+
+
+
+def test_cached_rankings_follow_every_audited_change(
+    http: httpx.Client, megacity: Megacity, clock: Clock
+) -> None:
+    """A repeated view is served from the cache, yet a change through the application shows at once."""
+    from tests.integration.test_api_lifecycle import create, post, street
+
+    load(megacity)
+    unit = street(megacity)
+
+    def in_scope() -> int:
+        rows = get(http, "/api/assessment/months/2025-12", unit_type="street")["rows"]
+        return next((r["in_scope"] for r in rows if r["unit_code"] == unit), 0)
+
+    before = in_scope()
+    assert in_scope() == before  # served again (from the cache), same figures
+    clock.now = datetime(2025, 12, 15, 2, tzinfo=UTC)
+    ticket = create(http, megacity)
+    post(http, ticket["id"], "dispatch")
+    assert in_scope() == before + 1

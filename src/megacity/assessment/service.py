@@ -2,15 +2,24 @@
 
 The engine is PostgreSQL (Ibis on the `tickets` table) when the database is PostgreSQL, and
 DuckDB over the month's tickets read through SQLAlchemy otherwise.
+
+Rankings are cached per (database, options, data version). Every write to tickets appends to the
+audit log in the same transaction, so the audit head's sequence number is a data version that
+changes whenever a ranking could: pages that show the same month again skip the engine run
+(about a second, mostly query compilation) without ever showing stale figures.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy import select
 
 from megacity.assessment import cohandling as cohandling_mod
 from megacity.assessment import engine as engine_mod
@@ -22,6 +31,11 @@ from megacity.assessment.backends import EngineName, Opened, choose_engine, open
 from megacity.assessment.rules import FocusRule, Options, Weights, month_windows, parse_month
 from megacity.bootstrap import Megacity
 from megacity.domain.errors import ConflictError, NotFoundError
+from megacity.store.tables import audit_head
+
+_CACHE_SIZE = 32
+_cache: OrderedDict[tuple[str, Options, int], engine_mod.Result] = OrderedDict()
+_cache_lock = threading.Lock()
 
 
 def options_for(
@@ -46,9 +60,32 @@ def opened(app: Megacity, options: Options) -> Iterator[Opened]:
         yield o
 
 
-def ranking(app: Megacity, options: Options) -> engine_mod.Result:
-    with opened(app, options) as o:
-        return engine_mod.run(o, app.profile, options)
+def data_version(app: Megacity) -> int:
+    """The audit head's sequence number: it grows with every change to any ticket."""
+    with app.engine.connect() as conn:
+        seq = conn.execute(select(audit_head.c.seq).where(audit_head.c.id == 1)).scalar()
+    return int(seq or 0)
+
+
+def ranking(app: Megacity, options: Options, *, fresh: bool = False) -> engine_mod.Result:
+    """The assessment for `options`, from the cache when no ticket changed since it was computed.
+
+    `fresh` always runs the engine: publishing must see the tables as they are, even after a
+    repair made directly in the database, outside the application and its audit log.
+    """
+    key = (app.settings.database_url, options, data_version(app))
+    with _cache_lock:
+        hit = None if fresh else _cache.get(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+    if hit is None:
+        with opened(app, options) as o:
+            hit = engine_mod.run(o, app.profile, options)
+        with _cache_lock:
+            _cache[key] = hit
+            while len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
+    return replace(hit, rows=[dict(row) for row in hit.rows])  # callers may annotate their copy
 
 
 def explanation(app: Megacity, options: Options, code: str) -> explain_mod.Explanation:
@@ -83,7 +120,7 @@ def publish(app: Megacity, month: str, by: str) -> publish_mod.Outcome:
     if app.clock() < end:
         raise ConflictError(f"month {month} is not over yet: it can be published from {end.isoformat()}")
     options = options_for(app, [index])
-    result = ranking(app, options)
+    result = ranking(app, options, fresh=True)
     meta = {
         "profile_code": app.profile.code,
         "profile_version": app.profile.version,

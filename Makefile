@@ -29,6 +29,7 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(BIN)/megacity init
 	$(BIN)/megacity demo --count $(DEMO_COUNT) --months 12 --if-empty --accounts
+	$(BIN)/megacity classify retrain --if-missing
 	$(BIN)/megacity serve --host $(HOST) --port $(PORT)
 
 ## make test: install with the dev extra and run every test tier that this machine can run
@@ -48,6 +49,11 @@ bench: install-dev
 	$(BIN)/python bench/dispatch.py
 	$(BIN)/python bench/assess.py --rows $(BENCH_ROWS)
 	$(BIN)/python bench/repeats.py --n $(BENCH_ROWS)
+	$(BIN)/python bench/indicators.py
+	$(BIN)/python bench/forecast.py
+	$(BIN)/python bench/topics_replies.py
+	$(BIN)/python bench/abnormal.py
+	$(BIN)/python bench/pages.py
 
 ## make docs: regenerate docs/cli.md from the commands' --help
 docs: install-dev

@@ -1,4 +1,6 @@
-"""Speed of the dispatch classifier (issue 4): training, batch and single predictions.
+"""Speed of the dispatch classifier and the model dispatcher (issue 4).
+
+Part 1, the classifier: training, batch and single predictions.
 
 Synthesises messages from the 495 labelled Teddy Cup messages (shared data, or the 120-row
 sample in tests/data/classify when the shared folder is absent): each synthetic message takes
@@ -7,6 +9,13 @@ message of the same class and a unique reference number, so every text is new to
 tokeniser's cache and lengths follow the real distribution. Prints figures, asserts nothing.
 
     python bench/dispatch.py [--train 10000] [--predict 5000] [--single 1000]
+
+Part 2, the model dispatcher (classifier + gazetteer/coordinates + catalogue rule, as intake
+and the dispatch queue call it): a model trained on demo requests generated offline with leaf
+categories (as ``megacity classify retrain`` does on a demo database), then suggestions for
+held-out demo requests whose category and street codes are removed (the address stays):
+batch suggestions/s, single-suggestion p50/p99, and how often the suggested unit is the one the
+demo generator chose.
 
 Figures are per process on one core (the model runs single-threaded); `cpu` is process time,
 `wall` includes waiting for a busy machine.
@@ -90,6 +99,7 @@ def main() -> None:
     parser.add_argument("--train", type=int, default=10_000, help="synthetic training messages")
     parser.add_argument("--predict", type=int, default=5_000, help="messages predicted in one batch")
     parser.add_argument("--single", type=int, default=1_000, help="messages predicted one at a time")
+    parser.add_argument("--no-dispatcher", action="store_true", help="skip part 2 (the model dispatcher)")
     args = parser.parse_args()
 
     source, messages = load()
@@ -123,6 +133,99 @@ def main() -> None:
     p50 = latencies[len(latencies) // 2]
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
     print(f"single predict x{len(single)}: p50 {p50:.2f} ms, p99 {p99:.2f} ms (target p99 < 20 ms)")
+    if not args.no_dispatcher:
+        bench_dispatcher(args.predict, args.single)
+
+
+def percentiles(values: list[float]) -> tuple[float, float]:
+    values = sorted(values)
+    return values[len(values) // 2], values[min(len(values) - 1, int(len(values) * 0.99))]
+
+
+def bench_dispatcher(batch_size: int, singles: int) -> None:
+    """The model dispatcher on demo requests: train, batch and single suggestions, unit agreement."""
+    import dataclasses
+    import tempfile
+    from collections import Counter
+    from datetime import UTC, datetime
+
+    from megacity.demo import generate
+    from megacity.domain.enums import Channel, Kind, Urgency
+    from megacity.domain.tickets import Ticket
+    from megacity.profiles import default_profile_path, load_profile
+    from megacity.routing.gazetteer import Gazetteer
+    from megacity.routing.model import ModelDispatcher
+
+    profile = load_profile()
+    history = [c.intake for c in generate(profile, count=8_000, months=12, seed=11)]
+    counts = Counter(c["category_code"] for c in history)
+    taken: Counter[str] = Counter()
+    rows = []
+    for case in reversed(history):  # the most recent of each category, as training.from_tickets
+        code = case["category_code"]
+        if counts[code] >= 5 and taken[code] < 100:
+            taken[code] += 1
+            rows.append(case)
+    titles, texts, labels = (
+        [r["title"] for r in rows],
+        [r["text"] for r in rows],
+        [r["category_code"] for r in rows],
+    )
+    model, wall, cpu = timed(train, texts, labels, titles)
+    print(
+        f"\ndispatch model from demo: {len(rows)} rows, {len(taken)} leaf categories: "
+        f"train wall {wall:.1f} s, cpu {cpu:.1f} s"
+    )
+    folder = Path(tempfile.mkdtemp()) / "dispatch"
+    model.save(folder)
+    dispatcher = ModelDispatcher(profile, folder, Gazetteer.for_profile(profile.org, default_profile_path()))
+
+    held_out = [c.intake for c in generate(profile, count=batch_size + singles, months=2, seed=12)]
+    at = datetime(2025, 3, 3, tzinfo=UTC)
+    tickets = [
+        Ticket(
+            id=c["id"],
+            received_at=at,
+            channel=Channel.PHONE,
+            kind=Kind.COMPLAINT,
+            urgency=Urgency.GENERAL,
+            title=c["title"],
+            text=c["text"],
+            address=c["address"],
+            lon=c["lon"],
+            lat=c["lat"],
+        )
+        for c in held_out
+    ]
+    truth = [
+        dispatcher.suggest(
+            dataclasses.replace(t, category_code=c["category_code"], street_code=c["street_code"])
+        ).unit_code
+        for t, c in zip(tickets, held_out, strict=True)
+    ]
+    dispatcher.suggest_many(tickets[:5])  # lazy loads: model, district boundaries
+    batch = tickets[:batch_size]
+    suggestions, wall, cpu = timed(dispatcher.suggest_many, batch)
+    print(
+        f"dispatcher batch {len(batch)}: {len(batch) / cpu:,.0f}/s cpu, "
+        f"{len(batch) / wall:,.0f}/s wall (target >= 2,000/s)"
+    )
+    latencies = []
+    for ticket in tickets[batch_size:]:
+        start = time.perf_counter()
+        dispatcher.suggest(ticket)
+        latencies.append((time.perf_counter() - start) * 1000)
+    p50, p99 = percentiles(latencies)
+    print(f"dispatcher single x{len(latencies)}: p50 {p50:.2f} ms, p99 {p99:.2f} ms (target p99 < 20 ms)")
+    threshold = profile.dispatch_confidence_threshold
+    agree = sum(s.unit_code == u for s, u in zip(suggestions, truth, strict=False))
+    sure = [(s, u) for s, u in zip(suggestions, truth, strict=False) if s.confident(threshold)]
+    sure_agree = sum(s.unit_code == u for s, u in sure)
+    print(
+        f"unit agreement with the demo's own dispatch: {agree / len(batch):.3f} overall; "
+        f"{len(sure) / len(batch):.3f} above the threshold {threshold}, "
+        f"agreement among them {sure_agree / max(1, len(sure)):.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from megacity.domain.calendar import WorkingCalendar
 from megacity.domain.profile import Profile
 from megacity.holidays import official_workday
 from megacity.profiles import load_profile
-from megacity.services.dispatch import Dispatcher, RulesDispatcher
+from megacity.services.dispatch import Dispatcher, default_dispatcher
 from megacity.settings import Settings
 from megacity.store.crypto import Vault
 from megacity.store.database import engine_for, init_database
@@ -63,6 +63,6 @@ def bootstrap(
         engine=engine_for(settings.database_url),
         vault=Vault(settings.vault_keys),
         calendar=calendar,
-        dispatcher=dispatcher or RulesDispatcher(profile),
+        dispatcher=dispatcher or default_dispatcher(profile, settings),
         clock=clock or utc_now,
     )

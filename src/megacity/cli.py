@@ -17,6 +17,10 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from megacity.analytics.cli import app as analyse_app
+from megacity.analytics.directory_cli import app as complainant_app
+from megacity.analytics.forecast_cli import forecast_cmd
+from megacity.analytics.people_cli import abnormal_cmd, complainants_cmd
+from megacity.analytics.topics_cli import hot_issues_cmd, replies_cmd, topic_track_cmd, topics_cmd
 from megacity.assessment.cli import assess
 from megacity.bootstrap import Megacity
 from megacity.cli_options import Database, ProfileOpt, build_app
@@ -24,6 +28,7 @@ from megacity.domain.errors import DomainError
 from megacity.indicators.cli import app as indicators_app
 from megacity.io.rows import UnreadableFileError
 from megacity.nlp.cli import app as classify_app
+from megacity.report.cli import report
 from megacity.web.open311.cli import app as apikey_app
 
 app = typer.Typer(
@@ -37,7 +42,16 @@ app.add_typer(indicators_app, name="indicators")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(classify_app, name="classify")
 app.command("assess")(assess)
+app.command("report")(report)
 app.add_typer(analyse_app, name="analyse")
+analyse_app.command("forecast")(forecast_cmd)
+analyse_app.command("complainants")(complainants_cmd)
+analyse_app.command("abnormal")(abnormal_cmd)
+analyse_app.command("hot-issues")(hot_issues_cmd)
+analyse_app.command("topics")(topics_cmd)
+analyse_app.command("topic-track")(topic_track_cmd)
+analyse_app.command("replies")(replies_cmd)
+app.add_typer(complainant_app, name="complainant")
 audit_app = typer.Typer(help="Inspect the append-only audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 user_app = typer.Typer(help="Manage user accounts and their roles.", no_args_is_help=True)
@@ -211,10 +225,15 @@ def user_disable(
 
 @app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="CSV, xlsx or Parquet file.")],
-    format: Annotated[str, typer.Option("--format", help="auto|canonical|teddycup|nyc311")] = "auto",
+    file: Annotated[Path | None, typer.Argument(help="CSV, xlsx or Parquet file.")] = None,
+    format: Annotated[str, typer.Option("--format", help="auto|canonical|teddycup|nyc311|open311")] = "auto",
     timezone: Annotated[str | None, typer.Option(help="Zone of times without an offset.")] = None,
     report: Annotated[Path | None, typer.Option(help="Where to write rejected rows (CSV).")] = None,
+    endpoint: Annotated[str | None, typer.Option(help="open311: the GeoReport v2 root URL.")] = None,
+    api_key: Annotated[str | None, typer.Option("--api-key", help="open311: key, if asked.")] = None,
+    start_date: Annotated[str | None, typer.Option("--start-date", help="open311: from (date/time).")] = None,
+    end_date: Annotated[str | None, typer.Option("--end-date", help="open311: to (date/time).")] = None,
+    service_code: Annotated[str | None, typer.Option("--service-code", help="open311: codes a,b.")] = None,
     database: Database = None,
     profile: ProfileOpt = None,
 ) -> None:
@@ -224,13 +243,25 @@ def import_(
     from megacity.services.bulk import import_rows
 
     mc = _app(database, profile)
-    try:
-        rows = read_tickets(file, format=format, timezone=timezone, default_timezone=mc.profile.timezone)
-        total = count_rows(file)
-    except UnreadableFileError as exc:
-        fail(f"cannot read {file}: {exc}")
-    with progress_bar("import", total) as advance:
-        result = import_rows(app=mc, rows=rows, actor=f"import:{file.name}", progress=advance)
+    if format == "open311":
+        from megacity.cli_open311 import open311_import
+
+        with progress_bar("import", None) as advance:
+            result = open311_import(
+                mc, file=file, endpoint=endpoint, api_key=api_key, start_date=start_date,
+                end_date=end_date, service_code=service_code, timezone=timezone, progress=advance,
+            )  # fmt: skip
+    else:
+        if file is None or endpoint is not None:
+            fail("give one FILE to import (an --endpoint needs --format open311)")
+            return
+        try:
+            rows = read_tickets(file, format=format, timezone=timezone, default_timezone=mc.profile.timezone)
+            total = count_rows(file)
+        except UnreadableFileError as exc:
+            fail(f"cannot read {file}: {exc}")
+        with progress_bar("import", total) as advance:
+            result = import_rows(app=mc, rows=rows, actor=f"import:{file.name}", progress=advance)
     report_path = report or Path.cwd() / f"import-report-{datetime.now():%Y%m%d-%H%M%S}.csv"
     write_row_errors(sorted(result.errors, key=lambda e: e.row), report_path)
     if result.rejected:

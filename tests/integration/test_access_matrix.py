@@ -234,3 +234,77 @@ def test_bad_credentials_and_tokens(anonymous: httpx.Client, login: Login) -> No
     assert wrong.json()["detail"] == unknown.json()["detail"]
     forged = anonymous.get("/api/requests", headers={"Authorization": "Bearer djEuMS45OTk5OTk5OTk5LmFiYw"})
     assert forged.status_code == 401
+
+
+INDICATOR_READERS = {"admin", "dispatcher", "reviewer", "other-reviewer", "analyst"}  # READ_ANALYTICS
+
+
+def test_indicator_endpoints_matrix(login: Login) -> None:
+    paths = ("/api/indicators/derived/definitions", "/api/indicators/derived?period=2025-03&level=city")
+    for path in paths:
+        for role in ROLES:
+            want = 200 if role in INDICATOR_READERS else 403
+            assert login(role).get(path).status_code == want, (role, path)
+
+
+KEY_READERS = {"admin", "operator", "dispatcher", "reviewer", "other-reviewer", "analyst"}
+KEY_MANAGERS = {"admin", "operator", "dispatcher"}
+ANALYTICS_READERS = {"admin", "dispatcher", "reviewer", "other-reviewer", "analyst"}
+
+
+def test_complainant_and_abnormal_endpoints_matrix(login: Login) -> None:
+    admin = login("admin")
+    body = {"channel": "phone", "kind": "complaint", "title": "t", "text": "路灯不亮", "phone": "13912345678"}
+    ticket_id = admin.post("/api/requests", json={**body, "street_code": STREET}).json()["id"]
+    person = admin.get(f"/api/requests/{ticket_id}").json()["complainant_id"]
+    for role in ROLES:
+        client = login(role)
+        made = client.post("/api/complainants", json={"complainant_id": person, "labels": ["frequent"]})
+        assert made.status_code == (201 if role in KEY_MANAGERS else 403), role
+        if made.status_code == 201:
+            assert client.post(f"/api/complainants/{person}/close", json={"reason": "r"}).status_code == 200
+        reads = ("/api/complainants", "/api/complainants/profiles", f"/api/complainants/{person}")
+        for path in reads:
+            want = 200 if role in KEY_READERS else 403
+            if want == 200 and role == "other-reviewer" and path.endswith(person):
+                want = 404  # a district reviewer sees complainants of its own district only
+            assert client.get(path).status_code == want, (role, path)
+        want = 200 if role in ANALYTICS_READERS else 403
+        assert client.get("/api/analysis/abnormal").status_code == want, role
+
+
+QUEUE_READERS = {"admin", "operator", "dispatcher"}  # READ_REQUESTS and may dispatch
+
+
+def test_dispatch_endpoints_matrix(login: Login) -> None:
+    for role in ROLES:
+        client = login(role)
+        assert client.get("/api/dispatch/queue").status_code == (200 if role in QUEUE_READERS else 403), role
+        decided = client.post("/api/dispatch/queue/no-such-ticket", json={"unit_code": STREET})
+        assert decided.status_code == (404 if role in QUEUE_READERS else 403), role
+        want = 200 if role in INDICATOR_READERS else 403  # dispute statistics: READ_ANALYTICS
+        assert client.get("/api/dispatch/disputes").status_code == want, role
+
+
+TOPIC_ADOPTERS = {"admin", "analyst"}  # ADOPT_TOPICS
+REPLY_CHECKERS = set(ROLES) - {"auditor"}  # CHECK_REPLIES
+
+
+def test_topic_and_reply_endpoints_matrix(login: Login) -> None:
+    topic = {"month": "2025-03", "title": "电梯", "terms": ["电梯"]}
+    draft = {"title": "路灯不亮", "request": "胡同口路灯坏了", "reply": "您好，经核实路灯已修复。"}
+    for role in ROLES:
+        client = login(role)
+        want = 200 if role in ANALYTICS_READERS else 403
+        assert client.get("/api/topics/proposals", params={"month": "2025-03"}).status_code == want, role
+        assert client.get("/api/topics").status_code == want, role
+        adopted = client.post("/api/topics", json=topic)
+        assert adopted.status_code == (201 if role in TOPIC_ADOPTERS else 403), role
+        checked = client.post("/api/replies/check", json=draft)
+        assert checked.status_code == (200 if role in REPLY_CHECKERS else 403), role
+
+
+def test_forecast_endpoint_matrix(login: Login) -> None:
+    for role in ROLES:  # READ_ANALYTICS; an empty database answers no series, not an error
+        want = 200 if role in {"admin", "dispatcher", "reviewer", "other-reviewer", "analyst"} else 403
+        assert login(role).get("/api/analysis/forecast").status_code == want, role

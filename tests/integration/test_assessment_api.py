@@ -137,7 +137,6 @@ def test_roles(
     assert reviewer.get("/api/assessment/months/2025-12/units/110105/explanation").status_code == 403
 
 
-
 def test_cached_rankings_follow_every_audited_change(
     http: httpx.Client, megacity: Megacity, clock: Clock
 ) -> None:

@@ -4,7 +4,7 @@ The engine is PostgreSQL (Ibis on the `tickets` table) when the database is Post
 DuckDB over the month's tickets read through SQLAlchemy otherwise.
 
 Rankings are cached per (database, options, data version). Every write to tickets appends to the
-audit log in the same transaction, so the audit head's sequence number is a data version that
+audit log in the same transaction, so the audit head (sequence number and hash) is a data version that
 changes whenever a ranking could: pages that show the same month again skip the engine run
 (about a second, mostly query compilation) without ever showing stale figures.
 """
@@ -34,7 +34,7 @@ from megacity.domain.errors import ConflictError, NotFoundError
 from megacity.store.tables import audit_head
 
 _CACHE_SIZE = 32
-_cache: OrderedDict[tuple[str, Options, int], engine_mod.Result] = OrderedDict()
+_cache: OrderedDict[tuple[str, Options, str], engine_mod.Result] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
@@ -60,11 +60,15 @@ def opened(app: Megacity, options: Options) -> Iterator[Opened]:
         yield o
 
 
-def data_version(app: Megacity) -> int:
-    """The audit head's sequence number: it grows with every change to any ticket."""
+def data_version(app: Megacity) -> str:
+    """The audit head as `seq:hash`: it changes with every change to any ticket.
+
+    The hash matters as well as the number: a database emptied and refilled (a restore, a test)
+    can reach the same sequence number with other contents, never the same hash chain.
+    """
     with app.engine.connect() as conn:
-        seq = conn.execute(select(audit_head.c.seq).where(audit_head.c.id == 1)).scalar()
-    return int(seq or 0)
+        head = conn.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).first()
+    return f"{head[0]}:{head[1]}" if head is not None else "0:"
 
 
 def ranking(app: Megacity, options: Options, *, fresh: bool = False) -> engine_mod.Result:

@@ -29,6 +29,10 @@ class Permission(StrEnum):
     PUBLISH_ASSESSMENT = "publish_assessment"
     READ_ANALYTICS = "read_analytics"
     MANAGE_USERS = "manage_users"
+    READ_KEY_COMPLAINANTS = "read_key_complainants"  # 重点诉求人 directory and profiles
+    MANAGE_KEY_COMPLAINANTS = "manage_key_complainants"
+    ADOPT_TOPICS = "adopt_topics"  # 每月一题: adopt a proposed monthly topic
+    CHECK_REPLIES = "check_replies"  # score a draft reply before it goes out
 
 
 P = Permission
@@ -84,6 +88,12 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     P.PUBLISH_ASSESSMENT: frozenset({Role.ADMIN}),
     P.READ_ANALYTICS: frozenset({Role.ANALYST, Role.DISPATCHER, Role.DISTRICT_REVIEWER, Role.ADMIN}),
     P.MANAGE_USERS: frozenset({Role.ADMIN}),
+    P.READ_KEY_COMPLAINANTS: frozenset(
+        {Role.OPERATOR, Role.DISPATCHER, Role.DISTRICT_REVIEWER, Role.ANALYST, Role.ADMIN}
+    ),
+    P.MANAGE_KEY_COMPLAINANTS: frozenset({Role.OPERATOR, Role.DISPATCHER, Role.ADMIN}),
+    P.ADOPT_TOPICS: frozenset({Role.ANALYST, Role.ADMIN}),
+    P.CHECK_REPLIES: frozenset(_ALL_READERS - {Role.AUDITOR}),
 }
 
 

@@ -85,19 +85,24 @@ def weak_areas(
     threshold: float | None = None,
     bottom_k: int | None = None,
     periods: int = 1,
+    direction: int = 1,
 ) -> list[str]:
     """Units below `threshold` (or among the `bottom_k`) on `column` in each of the last
-    `periods` periods. `panel` has columns uCode, Time and `column`."""
+    `periods` periods. `panel` has columns uCode, Time and `column`. With `direction` -1
+    (lower is better, e.g. requests per 10,000 residents) weak means above the threshold,
+    or among the k highest."""
     if (threshold is None) == (bottom_k is None):
         raise IndicatorError("weak areas: give exactly one of threshold or bottom_k")
+    if direction not in (1, -1):
+        raise IndicatorError(f"weak areas: direction must be 1 or -1, got {direction!r}")
     times = sorted(set(panel["Time"]))[-periods:]
     if len(times) < periods:
         return []
     flagged: set[str] | None = None
     for t in times:
-        part = panel[panel["Time"] == t].set_index("uCode")[column].dropna()
+        part = panel[panel["Time"] == t].set_index("uCode")[column].dropna() * direction
         if threshold is not None:
-            weak = set(part.index[part < threshold])
+            weak = set(part.index[part < threshold * direction])
         else:
             cutoff = part.rank(method="min").loc[lambda r: r <= (bottom_k or 0)]
             weak = set(cutoff.index)
@@ -109,9 +114,11 @@ def zone_comparison(
     scores: pd.DataFrame,
     zones: Mapping[str, Sequence[str]],
     standards: Mapping[str, Mapping[str, float]] | None = None,
+    directions: Mapping[str, int] | None = None,
 ) -> pd.DataFrame:
     """Mean score per zone and per column, and (with zone-specific standards) the share of the
-    zone's units meeting its own standard. `scores` is indexed by unit."""
+    zone's units with a value that meet its own standard. `scores` is indexed by unit. A column with
+    direction -1 meets its standard at or below it."""
     rows = []
     for zone, members in zones.items():
         part = scores.loc[[u for u in members if u in scores.index]]
@@ -125,7 +132,10 @@ def zone_comparison(
             standard = (standards or {}).get(zone, {}).get(str(column))
             if standard is not None:
                 row["standard"] = standard
-                row["share_meeting"] = float((part[column] >= standard).mean()) if len(part) else math.nan
+                sign = (directions or {}).get(str(column), 1)
+                known = part[column].dropna()
+                meeting = known * sign >= standard * sign
+                row["share_meeting"] = float(meeting.mean()) if len(known) else math.nan
             rows.append(row)
     return pd.DataFrame(rows)
 

@@ -229,3 +229,13 @@ def plans_decompose(
     report = check_escalation(city_target, rows, mode=mode, tolerance=tolerance)
     for line in report.lines():
         typer.echo(line)
+
+
+def _register_analysis() -> None:
+    """`derive` and `analyse ...` live in cli_analysis.py to keep this module short."""
+    from megacity.indicators.cli_analysis import register
+
+    register(app, plans_app)
+
+
+_register_analysis()

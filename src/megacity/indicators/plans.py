@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -242,6 +243,22 @@ class ObservationNote:
     indicator: str
     date: str
     note: str
+
+
+def read_notes(path: Path, known: Sequence[str] | None = None) -> list[ObservationNote]:
+    """Notes CSV: point,indicator,date,note (date YYYY-MM-DD or YYYY-MM); with `known`, the
+    indicator codes a note may name (e.g. those of the plan)."""
+    rows = _read_csv(path, ("point", "indicator", "date", "note"))
+    notes = []
+    for i, r in enumerate(rows, start=2):
+        if not re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", r["date"]):
+            raise IndicatorError(f"{path}:{i}: date must be YYYY-MM-DD or YYYY-MM (got {r['date']!r})")
+        if known is not None and r["indicator"] not in known:
+            raise IndicatorError(f"{path}:{i}: unknown indicator {r['indicator']!r}")
+        if not r["point"] or not r["note"]:
+            raise IndicatorError(f"{path}:{i}: point and note must not be empty")
+        notes.append(ObservationNote(r["point"], r["indicator"], r["date"], r["note"]))
+    return notes
 
 
 def notes_by_indicator(notes: Sequence[ObservationNote]) -> dict[str, list[ObservationNote]]:

@@ -15,6 +15,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from megacity.cli_options import Database, ProfileOpt, build_app
 from megacity.io.rows import UnreadableFileError, clean_text
 from megacity.io.tabular import normalize_header, open_table
 
@@ -207,3 +208,104 @@ def evaluate_command(
 def _progress(message: str) -> None:
     sys.stderr.write(f"\r\033[K{message}")
     sys.stderr.flush()
+
+
+@app.command("retrain")
+def retrain_command(
+    database: Database = None,
+    profile: ProfileOpt = None,
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            "--model", help="Model folder (default: MEGACITY_DISPATCH_MODEL or <files>/models/dispatch)."
+        ),
+    ] = None,
+    base_data: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--base-data", help="Labelled CSV/xlsx base data (repeatable); default: the database's requests."
+        ),
+    ] = None,
+    text_column: Annotated[str, typer.Option("--text-column", help="Text column of --base-data.")] = "text",
+    title_column: Annotated[
+        str | None, typer.Option("--title-column", help="Title column of --base-data.")
+    ] = "title",
+    label_column: Annotated[
+        str, typer.Option("--label-column", help="Label column of --base-data (catalogue leaf codes).")
+    ] = "category_code",
+    if_missing: Annotated[bool, typer.Option("--if-missing", help="Do nothing if the model exists.")] = False,
+) -> None:
+    """Train the dispatch model from base data plus the corrections of disputes and human dispatch."""
+    from megacity.routing.training import Examples, retrain
+    from megacity.services.dispatch import model_path
+
+    mc = build_app(database, profile)
+    folder = model or model_path(mc.settings)
+    if if_missing and (folder / "meta.json").exists():
+        typer.echo(f"model exists: {folder}")
+        return
+    _check_output_folder(folder)
+    base: Examples | None = None
+    for path in base_data or []:
+        rows = read_labelled(path, text_column, title_column, label_column)
+        base = base or Examples()
+        titles = rows.titles or [None] * len(rows.texts)
+        for title, text, label in zip(titles, rows.texts, rows.labels, strict=True):
+            base.add(title, text, label)
+    note("training the dispatch model …")
+    try:
+        classifier, used = retrain(mc, folder, base)
+    except ValueError as exc:
+        fail(f"cannot train: {exc}")
+    except OSError as exc:
+        fail(f"cannot write {folder}: {exc.strerror or exc}")
+    meta = classifier.meta
+    typer.echo(
+        f"trained {meta['version']}: {meta['training_size']} rows, {len(meta['labels'])} classes, "
+        f"{len(used)} correction(s) -> {folder}"
+    )
+
+
+@app.command("disputes")
+def disputes_command(
+    database: Database = None,
+    profile: ProfileOpt = None,
+    top: Annotated[int, typer.Option("--top", min=1, max=1000, help="Rows per table.")] = 15,
+    out: Annotated[Path | None, typer.Option("--out", help="Also write every row to this CSV.")] = None,
+) -> None:
+    """Dispute (派单异议) statistics: the most disputed categories and units, with dispute rates."""
+    from megacity.routing.disputes import dispute_stats
+
+    stats = dispute_stats(build_app(database, profile))
+    rate = stats.disputed / stats.dispatched if stats.dispatched else 0.0
+    typer.echo(f"dispatches {stats.dispatched}  disputes {stats.disputed}  rate {rate:.3f}")
+    for title, rows in (("category", stats.by_category), ("unit", stats.by_unit)):
+        typer.echo(f"\n{title:<10} dispatched disputed rate  redispatched rejected  name")
+        for row in rows[:top]:
+            typer.echo(
+                f"{row.code:<10} {row.dispatched:>10} {row.disputed:>8} {row.rate:5.3f} "
+                f"{row.redispatched:>12} {row.rejected:>8}  {row.name}"
+            )
+    if out is not None:
+        try:
+            with out.open("w", encoding="utf-8", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(
+                    ["by", "code", "name", "dispatched", "disputed", "rate", "redispatched", "rejected"]
+                )
+                for by, rows in (("category", stats.by_category), ("unit", stats.by_unit)):
+                    for row in rows:
+                        writer.writerow(
+                            [
+                                by,
+                                row.code,
+                                row.name,
+                                row.dispatched,
+                                row.disputed,
+                                f"{row.rate:.4f}",
+                                row.redispatched,
+                                row.rejected,
+                            ]
+                        )
+        except OSError as exc:
+            fail(f"cannot write {out}: {exc.strerror or exc}")

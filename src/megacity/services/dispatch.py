@@ -9,10 +9,17 @@ The smart-dispatch model plugs in behind the same protocol.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from megacity.domain.profile import Profile
 from megacity.domain.tickets import Ticket
+
+if TYPE_CHECKING:
+    from megacity.settings import Settings
+
+#: The version logged for decisions that no model made.
+RULES = "rules"
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,9 @@ class Suggestion:
     confidence: float
     reason: str
     alternatives: tuple[tuple[str, float], ...] = field(default_factory=tuple)
+    model_version: str = RULES
+    #: the category behind each alternative (same order), when the dispatcher knows it
+    alternative_categories: tuple[str | None, ...] = ()
 
     def confident(self, threshold: float) -> bool:
         return self.unit_code is not None and self.confidence >= threshold
@@ -31,6 +41,35 @@ class Suggestion:
 
 class Dispatcher(Protocol):
     def suggest(self, ticket: Ticket) -> Suggestion: ...
+
+
+def model_path(settings: Settings) -> Path:
+    """Where the dispatch model lives: ``MEGACITY_DISPATCH_MODEL``, else ``<files dir>/models/dispatch``."""
+    return settings.dispatch_model or settings.files_dir / "models" / "dispatch"
+
+
+def default_dispatcher(profile: Profile, settings: Settings) -> Dispatcher:
+    """The model dispatcher over the local model folder; it answers by the rules while no model exists.
+
+    Nothing is downloaded: the model is trained from local data (``megacity classify retrain``).
+    """
+    from megacity.profiles import default_profile_path
+    from megacity.routing.gazetteer import Gazetteer
+    from megacity.routing.model import ModelDispatcher
+
+    folder = settings.profile if settings.profile is not None else default_profile_path()
+    if folder.is_file():
+        folder = folder.parent
+    return ModelDispatcher(profile, model_path(settings), Gazetteer.for_profile(profile.org, folder))
+
+
+def suggest_many(dispatcher: Dispatcher, tickets: list[Ticket]) -> list[Suggestion]:
+    """Suggestions for many requests, batched when the dispatcher can (the model dispatcher can)."""
+    batch = getattr(dispatcher, "suggest_many", None)
+    if batch is not None:
+        result: list[Suggestion] = batch(tickets)
+        return result
+    return [dispatcher.suggest(t) for t in tickets]
 
 
 class RulesDispatcher:

@@ -11,6 +11,7 @@ from megacity.domain.calendar import Deadline, LimitUnit, TimeLimit
 from megacity.domain.errors import IllegalTransitionError, NotFoundError, ValidationError
 from megacity.domain.lifecycle import Action, allowed_actions, apply
 from megacity.domain.tickets import Ticket
+from megacity.routing import decisions
 from megacity.store.unit_of_work import UnitOfWork
 
 #: Actions whose parameters name a handling unit that must exist in the profile.
@@ -101,9 +102,13 @@ def perform(
         if ticket is None or (visible is not None and not visible(ticket)):
             raise NotFoundError(f"no request with id '{ticket_id}'")
         prepare(app, uow, ticket, action, params, now)
+        before = (ticket.status, ticket.unit_code, ticket.category_code)
         event = apply(ticket, action, actor=actor, role=role, at=now, reason=reason, **params)
         uow.tickets.save(ticket)
         uow.audit.append([event])
+        decisions.after_action(
+            uow.connection, app.dispatcher, ticket, action, before, actor=actor, at=now, reason=reason
+        )
         uow.commit()
     return ticket
 

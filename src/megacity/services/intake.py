@@ -16,6 +16,8 @@ from megacity.domain.lifecycle import Action, apply
 from megacity.domain.privacy import pseudonym
 from megacity.domain.profile import Profile
 from megacity.domain.tickets import Ticket, TicketEvent
+from megacity.routing.decisions import record_decision
+from megacity.services.dispatch import Suggestion
 from megacity.services.handling import dispatch_params
 from megacity.services.ratelimit import RateLimitedError
 from megacity.store.unit_of_work import UnitOfWork
@@ -127,13 +129,18 @@ def submit(
         received = TicketEvent(ticket.id, Action.RECEIVE.value, None, ticket.status, actor, role, now)
         received.payload = {"channel": ticket.channel.value, "kind": ticket.kind.value}
         events = [received]
+        queued: Suggestion | None = None
         if auto_dispatch:
             suggestion = app.dispatcher.suggest(ticket)
             if suggestion.confident(app.profile.dispatch_confidence_threshold):
                 params = dispatch_params(app, ticket, suggestion.unit_code or "", now)
                 params["category_code"] = suggestion.category_code
                 events.append(apply(ticket, Action.DISPATCH, actor=actor, role=role, at=now, **params))
+            else:
+                queued = suggestion
         uow.tickets.add(ticket)
+        if auto_dispatch:
+            _log_dispatch(app, uow, ticket, suggestion, queued is None, actor, now)
         if request.phone and ticket.complainant_id:
             uow.contacts.remember(ticket.complainant_id, name=request.name, phone=request.phone, at=now)
         if idempotency_key is not None:
@@ -141,6 +148,34 @@ def submit(
         uow.audit.append(events)
         uow.commit()
     return ticket, True
+
+
+def _log_dispatch(
+    app: Megacity,
+    uow: UnitOfWork,
+    ticket: Ticket,
+    suggestion: Suggestion,
+    dispatched: bool,
+    actor: str,
+    now: datetime,
+) -> None:
+    """Log the automatic decision; below the threshold the request waits in the human queue."""
+    threshold = app.profile.dispatch_confidence_threshold
+    reason = suggestion.reason
+    if not dispatched:
+        reason = f"confidence {suggestion.confidence:.2f} below {threshold:.2f}: {reason}"
+    record_decision(
+        uow.connection,
+        ticket_id=ticket.id,
+        at=now,
+        mode="auto" if dispatched else "queued",
+        actor=actor,
+        model_version=suggestion.model_version,
+        unit_code=ticket.unit_code if dispatched else suggestion.unit_code,
+        category_code=suggestion.category_code,
+        suggestion=suggestion,
+        reason=reason,
+    )
 
 
 def _check_complainant_limit(app: Megacity, uow: UnitOfWork, complainant: str | None, now: datetime) -> None:

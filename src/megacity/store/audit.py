@@ -117,7 +117,7 @@ class AuditLog:
             .where(audit_events.c.ticket_id.in_(list(ticket_ids)), audit_events.c.to_status.is_not(None))
             .group_by(audit_events.c.ticket_id)
         )
-        return {row[0]: row[1] for row in result.tuples()}
+        return {row.ticket_id: row[1] for row in result}
 
 
 def _hashable(row: dict[str, Any]) -> dict[str, Any]:

@@ -116,6 +116,10 @@ tickets = Table(
     Index("ix_tickets_district_received", "district_code", "received_at"),
     Index("ix_tickets_received_id", "received_at", "id"),
     Index("ix_tickets_complainant", "complainant_id"),
+    # the review queues (exclusions, extensions, escalations) read these, newest first
+    Index("ix_tickets_exclusion_received", "exclusion_state", "received_at"),
+    Index("ix_tickets_extension_received", "extension_state", "received_at"),
+    Index("ix_tickets_escalation_received", "escalation", "received_at"),
 )
 
 #: Append-only audit log; `hash` chains each row to the previous one (see `audit.py`).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -13,13 +14,21 @@ from megacity import __version__
 from megacity.bootstrap import Megacity, bootstrap
 from megacity.settings import Settings, get_settings
 from megacity.web import errors
+from megacity.web.api import analysis_abnormal as abnormal_api
+from megacity.web.api import analysis_topics as topics_api
 from megacity.web.api import assessment as assessment_api
 from megacity.web.api import auth as auth_api
+from megacity.web.api import complainants as complainants_api
+from megacity.web.api import dispatch as dispatch_api
+from megacity.web.api import forecast as forecast_api
+from megacity.web.api import indicators as indicators_api
 from megacity.web.api import requests as requests_api
 from megacity.web.open311.router import router as open311_router
 from megacity.web.pages import actions as page_actions
+from megacity.web.pages import analysis as analysis_page
 from megacity.web.pages import (
     auth_pages,
+    favicon,
     inbox,
     knowledge,
     landing,
@@ -28,12 +37,22 @@ from megacity.web.pages import (
     tickets,
     workbench,
 )
+from megacity.web.pages import monitoring as monitoring_page
+from megacity.web.pages import ranking as ranking_page
 
 STATIC = Path(__file__).resolve().parent / "static"
 
 
 def _operation_id(route: APIRoute) -> str:
     return route.name
+
+
+def _warm_dispatcher(megacity: Megacity) -> None:
+    """Load the dispatch model in the background, so the first intake does not load it while
+    holding a write transaction (about a second; on SQLite that blocks every other writer)."""
+    load = getattr(megacity.dispatcher, "model", None)
+    if callable(load):
+        threading.Thread(target=load, name="warm-dispatcher", daemon=True).start()
 
 
 def create_app(megacity: Megacity | None = None, settings: Settings | None = None) -> FastAPI:
@@ -46,6 +65,7 @@ def create_app(megacity: Megacity | None = None, settings: Settings | None = Non
         generate_unique_id_function=_operation_id,
     )
     app.state.megacity = megacity
+    _warm_dispatcher(megacity)
     errors.install(app)
     limit = megacity.settings.max_body_bytes
 
@@ -70,9 +90,19 @@ def create_app(megacity: Megacity | None = None, settings: Settings | None = Non
 
     app.include_router(auth_api.router)
     app.include_router(requests_api.router)
+    app.include_router(dispatch_api.router)
     app.include_router(assessment_api.router)
+    app.include_router(complainants_api.router)
+    app.include_router(abnormal_api.router)
+    app.include_router(topics_api.router)
+    app.include_router(forecast_api.router)
+    app.include_router(indicators_api.router)
     app.include_router(open311_router)
     app.include_router(landing.router)
+    app.include_router(ranking_page.router)
+    app.include_router(monitoring_page.router)
+    app.include_router(analysis_page.router)
+    app.include_router(favicon.router)
     for page in (auth_pages, workbench, knowledge, tickets, page_actions, inbox, review, settings_page):
         app.include_router(page.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -166,23 +166,31 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """Every method some route offers for this path (Starlette names only the first route's)."""
+    """Every method some route offers for this path (Starlette names only the first route's).
+
+    A literal route wins over a templated one: `/complainants/profiles` offers GET only, even
+    though `/complainants/{id}` (PATCH) would also match the text of its path.
+    """
+    routes = list(_leaves(request.app.routes))
+    path = request.scope.get("path", "")
+    literal = [r for r in routes if getattr(r, "path", None) == path]
+    candidates = literal or routes
     methods: set[str] = set()
     for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
         scope = {**request.scope, "method": method}
-        if any(_matches(route, scope) for route in request.app.routes):
+        if any(route.matches(scope)[0] is Match.FULL for route in candidates):
             methods.add(method)
     return sorted(methods)
 
 
-def _matches(route: Any, scope: dict[str, Any]) -> bool:
-    """A full match of `scope`, looking inside included routers."""
-    inner = getattr(route, "effective_candidates", None)
-    if inner is not None:
-        candidates = inner() if callable(inner) else inner
-        return any(_matches(r, scope) for r in candidates)
-    match, _ = route.matches(scope)
-    return bool(match is Match.FULL)
+def _leaves(routes: Any) -> Any:
+    """Routes, looking inside included routers."""
+    for route in routes:
+        inner = getattr(route, "effective_candidates", None)
+        if inner is not None:
+            yield from _leaves(inner() if callable(inner) else inner)
+        else:
+            yield route
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:

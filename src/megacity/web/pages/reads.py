@@ -21,6 +21,7 @@ from megacity.store.tables import tickets
 #: Statuses in which a request sits with its handling unit (disputed: waiting for review).
 INBOX_STATUSES = (Status.DISPATCHED, Status.ACCEPTED, Status.CONTACTED, Status.DISPUTED)
 _OPEN = [s.value for s in Status if s not in TERMINAL]
+_ESCALATED = [level.value for level in EscalationLevel if level is not EscalationLevel.NONE]
 
 #: The review queues and what puts a request in each.
 QUEUES: dict[str, ColumnElement[bool]] = {
@@ -28,7 +29,8 @@ QUEUES: dict[str, ColumnElement[bool]] = {
     "exclusions": tickets.c.exclusion_state == ExclusionState.REQUESTED.value,
     "city_exclusions": tickets.c.exclusion_state == ExclusionState.DISTRICT_APPROVED.value,
     "extensions": tickets.c.extension_state == ExtensionState.REQUESTED.value,
-    "escalations": and_(tickets.c.escalation != EscalationLevel.NONE.value, tickets.c.status.in_(_OPEN)),
+    # `IN` the escalated levels rather than `!= none` (the same rows): an index on escalation can serve it
+    "escalations": and_(tickets.c.escalation.in_(_ESCALATED), tickets.c.status.in_(_OPEN)),
 }
 
 

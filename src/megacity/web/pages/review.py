@@ -6,19 +6,22 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from megacity.bootstrap import Megacity
 from megacity.domain.access import Actor
 from megacity.domain.enums import Role
+from megacity.domain.errors import DomainError
 from megacity.domain.lifecycle import Action
+from megacity.routing import queue
+from megacity.services.accounts import ForbiddenError
 from megacity.web.api.requests import to_read
 from megacity.web.deps import MegacityDep
 from megacity.web.labels import N_
 from megacity.web.pages import reads
 from megacity.web.pages.actions import forms_for, unit_options
-from megacity.web.pages.common import may_review, render_page
-from megacity.web.session import page_requires
+from megacity.web.pages.common import gettext_for, may_review, render_page
+from megacity.web.session import CsrfForm, PageActor, field, flash, page_requires
 
 router = APIRouter(include_in_schema=False)
 Reviewer = Annotated[Actor, Depends(page_requires(may_review, "the review queues"))]
@@ -61,11 +64,16 @@ QUEUES = (
 )
 
 
+#: Rows shown per queue, oldest first: every row carries its action forms, and a reviewer works
+#: a queue from its oldest request, so a longer page only costs time (seconds at 1M requests).
+QUEUE_PAGE = 50
+
+
 def queue_rows(app: Megacity, actor: Actor, queue: Queue) -> list[dict[str, Any]]:
-    """The requests of one queue the actor may see, with the forms of the queue's actions."""
+    """The oldest requests of one queue the actor may see, with the forms of the queue's actions."""
     district = actor.district_code if actor.role is Role.DISTRICT_REVIEWER else None
     rows = []
-    for ticket in reads.review_queue(app, queue.key, district):
+    for ticket in reads.review_queue(app, queue.key, district, limit=QUEUE_PAGE + 1):
         if not actor.sees(ticket):
             continue
         forms = [
@@ -78,10 +86,46 @@ def queue_rows(app: Megacity, actor: Actor, queue: Queue) -> list[dict[str, Any]
 @router.get("/review", response_class=HTMLResponse)
 def review(request: Request, app: MegacityDep, actor: Reviewer) -> HTMLResponse:
     """The queues this role works, each limited to the actor's scope."""
-    queues = [
-        {"key": q.key, "label": q.label, "rows": queue_rows(app, actor, q)}
-        for q in QUEUES
-        if actor.may_act(q.gate)
-    ]
-    context = {"queues": queues, "units": unit_options(app), "next": "/review"}
+    queues = []
+    for q in QUEUES:
+        if actor.may_act(q.gate):
+            rows = queue_rows(app, actor, q)
+            queues.append(
+                {"key": q.key, "label": q.label, "rows": rows[:QUEUE_PAGE], "more": len(rows) > QUEUE_PAGE}
+            )
+    waiting = dispatch_rows(app, actor) if actor.may_act(A.DISPATCH) else None
+    context = {"queues": queues, "units": unit_options(app), "next": "/review", "waiting": waiting}
     return render_page(request, actor, "review.html", context)
+
+
+def dispatch_rows(app: Megacity, actor: Actor) -> list[dict[str, Any]]:
+    """The human dispatch queue (人工派单): waiting requests with the dispatcher's top 3 and why."""
+    return [{"t": to_read(i.ticket, actor, app.tz), "item": i} for i in queue.waiting(app, limit=20)]
+
+
+@router.post("/review/dispatch/{ticket_id}")
+def decide(
+    ticket_id: str, request: Request, app: MegacityDep, actor: PageActor, form: CsrfForm
+) -> RedirectResponse:
+    """A dispatcher's decision from the queue; a choice other than the first suggestion teaches the model."""
+    if not actor.may_act(A.DISPATCH):
+        raise ForbiddenError(f"role {actor.role.value} may not dispatch")
+    _ = gettext_for(request)
+    response = RedirectResponse("/review#q-dispatch", status_code=303)
+    try:
+        queue.decide(
+            app=app,
+            ticket_id=ticket_id,
+            unit_code=field(form, "unit_code"),
+            category_code=field(form, "category_code") or None,
+            actor=actor.name,
+            role=actor.role.value,
+            reason=field(form, "reason"),
+        )
+    except DomainError as exc:
+        text = _("%(title)s: %(detail)s") % {"title": _(exc.title), "detail": exc.detail}
+        flash(response, request, "error", text)
+    else:
+        done = _("Done: %(action)s (%(id)s)") % {"action": _("dispatch"), "id": ticket_id}
+        flash(response, request, "ok", done)
+    return response

@@ -1,0 +1,289 @@
+"""Read the ticket columns that complainant profiles and abnormal-order mining need.
+
+`analytics.tables` reads only what repeat detection needs; these analyses need the workflow
+columns too (category, unit, satisfaction, dispute and reopen counts, overdue, escalation,
+exclusion). A file (Parquet or CSV, headers matched loosely) or the `tickets` table is read
+column by column; columns a file lacks get neutral defaults, so a canonical export (which has
+no workflow columns) still yields profiles. Dispute reasons live only in the audit log, so
+`read_disputes` needs a database.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from megacity.analytics.tables import RequestTable, TableError, _booleans, _codes, _instants
+from megacity.io.tabular import normalize_header
+
+__all__ = ["COLUMNS", "DisputeEvent", "Orders", "TableError", "read_disputes", "read_orders"]
+
+COLUMNS = (
+    "id",
+    "received_at",
+    "title",
+    "text",
+    "complainant_id",
+    "street_code",
+    "category_code",
+    "unit_code",
+    "resolved",
+    "callback_at",
+    "satisfaction",
+    "excluded",
+    "exclusion_state",
+    "dispute_count",
+    "reopen_count",
+    "overdue",
+    "escalation",
+)
+WORKFLOW = ("excluded", "exclusion_state", "dispute_count", "reopen_count", "overdue", "escalation")
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+BOOL = npt.NDArray[np.bool_]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Orders:
+    """One entry per ticket, in input order; empty strings where a code is missing."""
+
+    ids: list[str]
+    times: F64  # epoch seconds, NaN when unreadable
+    titles: list[str]
+    texts: list[str]
+    complainants: list[str]
+    streets: list[str]
+    categories: list[str]
+    units: list[str]
+    resolved: npt.NDArray[np.int8]  # 1, 0, -1 unknown
+    callbacks: F64
+    satisfaction: list[str]
+    excluded: BOOL  # excluded, or an exclusion requested / under review
+    disputes: I64
+    reopens: I64
+    overdue: BOOL
+    escalation: list[str]
+    present: frozenset[str] = field(default_factory=frozenset)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def request_table(self) -> RequestTable:
+        """The same tickets in the form repeat detection reads."""
+        return RequestTable(
+            ids=self.ids,
+            times=self.times,
+            people=_codes(pa.chunked_array([pa.array(self.complainants, pa.string())])),
+            streets=_codes(pa.chunked_array([pa.array(self.streets, pa.string())])),
+            titles=list(self.titles),
+            texts=list(self.texts),
+            resolved=self.resolved,
+            callbacks=self.callbacks,
+        )
+
+
+@dataclass(frozen=True)
+class DisputeEvent:
+    """A dispute (派单异议) or the re-dispatch that followed one, from the audit log."""
+
+    ticket_id: str
+    action: str  # dispute | redispatch | reject_dispute
+    actor: str
+    reason: str
+    unit_code: str  # dispute: the unit that disputed; redispatch: the unit it went to
+
+
+def read_orders(
+    path: Path | None, database: str | None, timezone: str, required: Sequence[str] = ("id", "received_at")
+) -> Orders:
+    """Read a file or a database URL; `TableError` (one line for the user) when unusable."""
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise TableError(f"unknown timezone {timezone!r}") from None
+    if path is not None:
+        columns = _read_file(Path(path), required)
+    elif database is not None:
+        columns = _with_database(database, _database_columns)
+    else:
+        raise TableError("give a tickets file or a database URL")
+    return orders_from_columns(columns, zone)
+
+
+def read_orders_from(conn: Connection, timezone: str) -> Orders:
+    """The tickets table through an open connection (services and the API)."""
+    return orders_from_columns(_database_columns(conn), ZoneInfo(timezone))
+
+
+def read_disputes(database: str) -> list[DisputeEvent]:
+    """Dispute, reject-dispute and redispatch events of the audit log, oldest first."""
+    return _with_database(database, disputes_from)
+
+
+def disputes_from(conn: Connection) -> list[DisputeEvent]:
+    """Dispatch events are read too, to know which unit held the ticket when it was disputed."""
+    from megacity.store.tables import audit_events as ev
+
+    wanted = ("dispatch", "dispute", "redispatch", "reject_dispute")
+    query = (
+        select(ev.c.ticket_id, ev.c.action, ev.c.actor, ev.c.reason, ev.c.payload)
+        .where(ev.c.action.in_(wanted), ev.c.ticket_id.is_not(None))
+        .order_by(ev.c.seq)
+    )
+    holder: dict[str, str] = {}
+    out: list[DisputeEvent] = []
+    for row in conn.execute(query):
+        ticket, action = str(row.ticket_id), str(row.action)
+        moved = str((row.payload or {}).get("unit_code") or "")
+        if action in ("dispatch", "redispatch") and moved:
+            holder[ticket] = moved
+        if action == "dispatch":
+            continue
+        unit = moved if action == "redispatch" else holder.get(ticket, "")
+        reason = str(row.reason or "").strip()
+        out.append(DisputeEvent(ticket, action, str(row.actor), reason, unit))
+    return out
+
+
+def _with_database(url: str, read: Callable[[Connection], T]) -> T:
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    from megacity.store.database import create_db_engine
+
+    try:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            if not Path(parsed.database or "").is_file():
+                raise TableError(f"{parsed.database}: no such database file")
+        engine = create_db_engine(url)
+        try:
+            if not inspect(engine).has_table("tickets"):
+                raise TableError(f"{parsed.render_as_string()}: no tickets table (run `megacity init`)")
+            with engine.connect() as conn:
+                return read(conn)
+        finally:
+            engine.dispose()
+    except (ArgumentError, SQLAlchemyError, ImportError) as exc:
+        raise TableError(f"cannot read the database: {str(exc).splitlines()[0]}") from None
+
+
+def _database_columns(conn: Connection) -> dict[str, pa.ChunkedArray]:
+    from megacity.store.tables import tickets
+
+    wanted = [tickets.c[name] for name in COLUMNS]
+    rows = conn.execute(select(*wanted).order_by(tickets.c.received_at, tickets.c.id)).all()
+    return {name: pa.chunked_array([pa.array([row[i] for row in rows])]) for i, name in enumerate(COLUMNS)}
+
+
+def _read_file(path: Path, required: Sequence[str]) -> dict[str, pa.ChunkedArray]:
+    if not path.is_file():
+        raise TableError(f"{path}: no such file")
+    with path.open("rb") as handle:
+        magic = handle.read(4)
+    try:
+        if magic == b"PAR1":
+            names = _pick(pq.ParquetFile(path).schema_arrow.names, path, required)
+            table = pq.read_table(path, columns=sorted(set(names.values())))
+            return {key: table.column(name) for key, name in names.items()}
+        return _read_csv(path, required)
+    except (pa.ArrowInvalid, OSError, UnicodeDecodeError, csv.Error) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise TableError(f"{path}: not a readable Parquet or CSV table ({first})") from None
+
+
+def _pick(header: Sequence[str], path: Path, required: Sequence[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for name in header:
+        key = normalize_header(name)
+        if key in COLUMNS and key not in found:
+            found[key] = name
+    missing = [name for name in required if name not in found]
+    if missing:
+        raise TableError(f"{path}: missing column(s) {', '.join(missing)} (header: {', '.join(header)})")
+    return found
+
+
+def _read_csv(path: Path, required: Sequence[str]) -> dict[str, pa.ChunkedArray]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle), [])
+    if not header:
+        raise TableError(f"{path}: empty file")
+    names = _pick(header, path, required)
+    if len(set(header)) != len(header):
+        header = [f"{name}\x00{i}" for i, name in enumerate(header)]
+        names = {key: next(h for h in header if h.split("\x00")[0] == name) for key, name in names.items()}
+    table = pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(column_names=header, skip_rows=1),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=sorted(set(names.values())),
+            column_types={name: pa.string() for name in names.values()},
+            strings_can_be_null=False,
+        ),
+    )
+    return {key: table.column(name) for key, name in names.items()}
+
+
+def orders_from_columns(columns: dict[str, pa.ChunkedArray], zone: ZoneInfo) -> Orders:
+    """Typed per-ticket lists from raw columns; missing columns get neutral defaults."""
+    ids = _text(columns.get("id"), 0)
+    count = len(ids)
+    state = _text(columns.get("exclusion_state"), count)
+    excluded = _booleans(columns.get("excluded"), count) == 1
+    excluded |= np.array([s not in ("", "none", "rejected") for s in state], dtype=bool)
+    return Orders(
+        ids=ids,
+        times=_instants(columns["received_at"], zone) if "received_at" in columns else np.full(count, np.nan),
+        titles=_text(columns.get("title"), count, strip=False),
+        texts=_text(columns.get("text"), count, strip=False),
+        complainants=_text(columns.get("complainant_id"), count),
+        streets=_text(columns.get("street_code"), count),
+        categories=_text(columns.get("category_code"), count),
+        units=_text(columns.get("unit_code"), count),
+        resolved=_booleans(columns.get("resolved"), count),
+        callbacks=_instants(columns["callback_at"], zone)
+        if "callback_at" in columns
+        else np.full(count, np.nan),
+        satisfaction=[s.casefold() for s in _text(columns.get("satisfaction"), count)],
+        excluded=excluded,
+        disputes=_integers(columns.get("dispute_count"), count),
+        reopens=_integers(columns.get("reopen_count"), count),
+        overdue=_booleans(columns.get("overdue"), count) == 1,
+        escalation=[s.casefold() or "none" for s in _text(columns.get("escalation"), count)],
+        present=frozenset(columns),
+    )
+
+
+def _text(column: pa.ChunkedArray | None, count: int, *, strip: bool = True) -> list[str]:
+    if column is None:
+        return [""] * count
+    values = ["" if v is None else str(v) for v in column.to_pylist()]
+    return [v.strip() for v in values] if strip else values
+
+
+def _integers(column: pa.ChunkedArray | None, count: int) -> I64:
+    out = np.zeros(count, dtype=np.int64)
+    if column is None:
+        return out
+    for row, value in enumerate(column.to_pylist()):
+        try:
+            out[row] = int(float(str(value).strip())) if value not in (None, "") else 0
+        except ValueError:
+            out[row] = 0
+    return out

@@ -308,3 +308,9 @@ def test_forecast_endpoint_matrix(login: Login) -> None:
     for role in ROLES:  # READ_ANALYTICS; an empty database answers no series, not an error
         want = 200 if role in {"admin", "dispatcher", "reviewer", "other-reviewer", "analyst"} else 403
         assert login(role).get("/api/analysis/forecast").status_code == want, role
+
+
+def test_repeats_endpoint_matrix(login: Login) -> None:
+    for role in ROLES:  # READ_ANALYTICS
+        want = 200 if role in {"admin", "dispatcher", "reviewer", "other-reviewer", "analyst"} else 403
+        assert login(role).get("/api/analysis/repeats").status_code == want, role

@@ -22,6 +22,7 @@ from megacity.web.api import complainants as complainants_api
 from megacity.web.api import dispatch as dispatch_api
 from megacity.web.api import forecast as forecast_api
 from megacity.web.api import indicators as indicators_api
+from megacity.web.api import repeats as repeats_api
 from megacity.web.api import requests as requests_api
 from megacity.web.open311.router import router as open311_router
 from megacity.web.pages import actions as page_actions
@@ -96,6 +97,7 @@ def create_app(megacity: Megacity | None = None, settings: Settings | None = Non
     app.include_router(abnormal_api.router)
     app.include_router(topics_api.router)
     app.include_router(forecast_api.router)
+    app.include_router(repeats_api.router)
     app.include_router(indicators_api.router)
     app.include_router(open311_router)
     app.include_router(landing.router)

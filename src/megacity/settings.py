@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     client_requests_per_minute: int = 600
     complainant_daily_limit: int = 20
+    page_wait_seconds: float = 0.25  # ranking/monitoring/analysis pages wait this long for a cold result
     dispatch_model: Path | None = None  # model folder; default <files_dir>/models/dispatch (docs/dispatch.md)
 
     @field_validator("environment")

@@ -90,3 +90,25 @@ def test_roles_and_scope(pages: PageLogin, megacity: Megacity) -> None:
     assert 'id="explanation"' in reviewer.text  # a street of the reviewer's district
     anonymous = httpx.get(str(reviewer.url).split("/ranking")[0] + "/ranking", follow_redirects=False)
     assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
+
+
+def test_a_slow_ranking_is_computed_in_the_background(pages: PageLogin, megacity: Megacity) -> None:
+    """With no time to wait, the first view says "being computed"; once the background run is
+    done the page shows the ranking (production waits 0.25 s; the tests normally wait 60 s)."""
+    import time
+
+    from megacity.assessment import service
+
+    load(megacity)
+    service._cache.clear()  # no earlier result (an earlier test may have ranked this month)
+    megacity.settings.page_wait_seconds = 0.0
+    analyst = pages("analyst")
+    first = analyst.get("/ranking", params={"month": MONTH})
+    assert first.status_code == 200 and 'data-pending="page"' in first.text and "<nav" in first.text
+    deadline = time.monotonic() + 60
+    while service._cache.running():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    later = analyst.get("/ranking", params={"month": MONTH})
+    assert later.status_code == 200 and 'data-pending="page"' not in later.text
+    assert "朝阳区" in later.text

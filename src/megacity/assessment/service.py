@@ -11,8 +11,6 @@ changes whenever a ranking could: pages that show the same month again skip the 
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, replace
@@ -31,11 +29,11 @@ from megacity.assessment.backends import EngineName, Opened, choose_engine, open
 from megacity.assessment.rules import FocusRule, Options, Weights, month_windows, parse_month
 from megacity.bootstrap import Megacity
 from megacity.domain.errors import ConflictError, NotFoundError
+from megacity.services.revalidate import RevalidatingCache
 from megacity.store.tables import audit_head
 
 _CACHE_SIZE = 32
-_cache: OrderedDict[tuple[str, Options, str], engine_mod.Result] = OrderedDict()
-_cache_lock = threading.Lock()
+_cache: RevalidatingCache[engine_mod.Result] = RevalidatingCache(_CACHE_SIZE)
 
 
 def options_for(
@@ -75,20 +73,15 @@ def ranking(app: Megacity, options: Options, *, fresh: bool = False) -> engine_m
     """The assessment for `options`, from the cache when no ticket changed since it was computed.
 
     `fresh` always runs the engine: publishing must see the tables as they are, even after a
-    repair made directly in the database, outside the application and its audit log.
+    repair made directly in the database, outside the application and its audit log. Web pages
+    call this inside `revalidate.page_budget()`: an earlier result or `Pending` when slow.
     """
-    key = (app.settings.database_url, options, data_version(app))
-    with _cache_lock:
-        hit = None if fresh else _cache.get(key)
-        if hit is not None:
-            _cache.move_to_end(key)
-    if hit is None:
+
+    def run() -> engine_mod.Result:
         with opened(app, options) as o:
-            hit = engine_mod.run(o, app.profile, options)
-        with _cache_lock:
-            _cache[key] = hit
-            while len(_cache) > _CACHE_SIZE:
-                _cache.popitem(last=False)
+            return engine_mod.run(o, app.profile, options)
+
+    hit = _cache.get((app.settings.database_url, options), data_version(app), run, fresh=fresh)
     return replace(hit, rows=[dict(row) for row in hit.rows])  # callers may annotate their copy
 
 

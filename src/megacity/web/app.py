@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -56,6 +57,19 @@ def _warm_dispatcher(megacity: Megacity) -> None:
         threading.Thread(target=load, name="warm-dispatcher", daemon=True).start()
 
 
+def _warm_pages(megacity: Megacity) -> None:
+    """Compute the current month's ranking (and the monitoring page's 12 months) once at start,
+    so the first visitor of those pages does not wait for the engine (seconds at 1M requests)."""
+    from megacity.web.pages import monitoring_data, ranking_data
+
+    try:
+        month = ranking_data.current_month(megacity)
+        ranking_data.month_ranking(megacity, month)
+        monitoring_data.district_panel(megacity, month)
+    except Exception:  # noqa: BLE001 - a failed warm-up only costs the first visitor time
+        logging.getLogger(__name__).exception("warming the ranking pages failed")
+
+
 def create_app(megacity: Megacity | None = None, settings: Settings | None = None) -> FastAPI:
     """Build the web app around an application container (built from settings if not given)."""
     megacity = megacity or bootstrap(settings or get_settings())
@@ -67,6 +81,8 @@ def create_app(megacity: Megacity | None = None, settings: Settings | None = Non
     )
     app.state.megacity = megacity
     _warm_dispatcher(megacity)
+    if megacity.settings.environment != "test":  # tests start hundreds of servers on tiny databases
+        threading.Thread(target=_warm_pages, args=(megacity,), name="warm-pages", daemon=True).start()
     errors.install(app)
     limit = megacity.settings.max_body_bytes
 

@@ -37,7 +37,7 @@ from megacity.web.pages.analysis_sections import (
 )
 from megacity.web.pages.common import render_page
 from megacity.web.pages.ranking_data import current_month
-from megacity.web.pages.section_cache import cached
+from megacity.web.pages.section_cache import Pending, cached, page_budget
 from megacity.web.session import page_requires, permission
 
 router = APIRouter(include_in_schema=False)
@@ -113,13 +113,23 @@ SECTIONS: tuple[Section, ...] = (
 
 
 def build_section(section: Section, app: Megacity, actor: Actor, month: str) -> dict[str, Any]:
-    """The section for the page; on failure its data is None and the error is logged."""
+    """The section for the page; on failure its data is None and the error is logged; while
+    its analysis is still being computed for the first time, `pending` is set."""
+    pending = False
     try:
         data: dict[str, Any] | None = section.build(app, actor, month)
+    except Pending:
+        data, pending = None, True
     except Exception:  # any failure of one analysis: the other sections still render
         log.exception("analysis section %s failed for %s", section.key, month)
         data = None
-    return {"key": section.key, "title": section.title, "template": section.template, "data": data}
+    return {
+        "key": section.key,
+        "title": section.title,
+        "template": section.template,
+        "data": data,
+        "pending": pending,
+    }
 
 
 @router.get("/analysis", response_class=HTMLResponse)
@@ -132,7 +142,8 @@ def analysis(
     """Every section for the month, in the order of `SECTIONS`."""
     chosen = month or current_month(app)
     parse_month(chosen)
-    sections = [build_section(s, app, actor, chosen) for s in SECTIONS if s.visible_to(actor)]
+    with page_budget(app.settings.page_wait_seconds):
+        sections = [build_section(s, app, actor, chosen) for s in SECTIONS if s.visible_to(actor)]
     context = {
         "month": chosen,
         "sections": sections,

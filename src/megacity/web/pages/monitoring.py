@@ -12,7 +12,9 @@ from megacity.assessment.rules import parse_month
 from megacity.bootstrap import Megacity
 from megacity.domain.access import Actor, Permission
 from megacity.indicators.model import IndicatorError
+from megacity.services.revalidate import Pending, page_budget
 from megacity.web.deps import MegacityDep
+from megacity.web.labels import N_
 from megacity.web.pages import monitoring_data as data
 from megacity.web.pages.common import gettext_for, render_page
 from megacity.web.pages.ranking_data import current_month
@@ -84,7 +86,18 @@ def monitoring(
     month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
     district: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
 ) -> HTMLResponse:
-    """The indicator systems and the districts' hotline indicators of a month."""
+    """The indicator systems and the districts' hotline indicators of a month (the figures come
+    from the assessment engine, computed in the background when slow, as on the ranking page)."""
+    try:
+        with page_budget(app.settings.page_wait_seconds):
+            return _monitoring(request, app, actor, month, district)
+    except Pending:
+        return render_page(request, actor, "pending.html", {"heading": N_("Indicator monitoring")})
+
+
+def _monitoring(
+    request: Request, app: Megacity, actor: Actor, month: str | None, district: str | None
+) -> HTMLResponse:
     _ = gettext_for(request)
     chosen = month or current_month(app)
     parse_month(chosen)

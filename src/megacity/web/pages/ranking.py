@@ -8,9 +8,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from megacity.assessment.rules import Weights, parse_month
+from megacity.bootstrap import Megacity
 from megacity.domain.access import Actor, Permission
 from megacity.domain.errors import DomainError
+from megacity.services.revalidate import Pending, page_budget
 from megacity.web.deps import MegacityDep
+from megacity.web.labels import N_
 from megacity.web.pages import ranking_data as data
 from megacity.web.pages.common import gettext_for, render_page
 from megacity.web.session import page_requires, permission
@@ -30,7 +33,21 @@ def ranking(
     unit: CodeParam = None,
     weights: Annotated[str | None, Query(max_length=80)] = None,
 ) -> HTMLResponse:
-    """The month's ranking (published if it was); `unit` explains one unit, `weights` is a what-if."""
+    """The month's ranking (published if it was); `unit` explains one unit, `weights` is a what-if.
+
+    The engine runs in the background when it takes longer than the page may wait: the page then
+    shows the newest earlier ranking, or says the figures are being computed.
+    """
+    try:
+        with page_budget(app.settings.page_wait_seconds):
+            return _ranking(request, app, actor, month, unit, weights)
+    except Pending:
+        return render_page(request, actor, "pending.html", {"heading": N_("Assessment ranking")})
+
+
+def _ranking(
+    request: Request, app: Megacity, actor: Actor, month: str | None, unit: str | None, weights: str | None
+) -> HTMLResponse:
     _ = gettext_for(request)
     chosen = month or data.current_month(app)
     parse_month(chosen)  # 422 page for 2025-13

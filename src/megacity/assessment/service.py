@@ -33,7 +33,7 @@ from megacity.services.revalidate import RevalidatingCache
 from megacity.store.tables import audit_head
 
 _CACHE_SIZE = 32
-_cache: RevalidatingCache[engine_mod.Result] = RevalidatingCache(_CACHE_SIZE)
+_cache: RevalidatingCache[engine_mod.Result] = RevalidatingCache(_CACHE_SIZE, "ranking")
 
 
 def options_for(

@@ -6,10 +6,11 @@ entry is keyed by what was asked (`base`) and the data version it was computed a
 
 * outside `page_budget()` (the API, the CLI, reports) `get` computes inline on a miss — answers
   are always of the current data;
-* inside `page_budget(seconds)` (web pages) a miss is computed by one background worker (one job
-  per question and version; a reload storm never starts it twice); the page waits for it until
-  its deadline, then shows the newest earlier result of the same question (stale while
-  revalidating) or, the very first time, raises `Pending` so the page can say "being computed".
+* inside `page_budget(seconds)` (web pages) a miss is computed by the cache's background worker
+  (one job per question and version; a reload storm never starts it twice); the view that
+  started the job waits for it until its deadline, later views while it runs do not wait; then
+  the newest earlier result of the same question is shown (stale while revalidating) or, the
+  very first time, `Pending` is raised so the page can say "being computed".
 """
 
 from __future__ import annotations
@@ -50,8 +51,11 @@ def page_budget(seconds: float) -> Iterator[None]:
 class RevalidatingCache(Generic[T]):
     """A bounded LRU of results per (base, version), with the newest result per base kept apart."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, name: str) -> None:
         self._size = size
+        # one job at a time per cache: background work must not starve the requests of a small
+        # host, and a quick ranking must not queue behind a minutes-long analysis
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple[Hashable, str], T] = OrderedDict()
         self._latest: dict[Hashable, tuple[str, T]] = {}
@@ -70,13 +74,15 @@ class RevalidatingCache(Generic[T]):
             value = compute()
             self._store(base, version, value)
             return value
-        job = self._submit(base, version, compute)
+        job, joined = self._submit(base, version, compute)
+        with self._lock:
+            stale = self._latest.get(base)
+        if joined and stale is not None:  # another view already waits for it: show the earlier one
+            return stale[1]
         try:
             return job.result(timeout=max(0.0, deadline - time.monotonic()))
         except TimeoutError:
             pass
-        with self._lock:
-            stale = self._latest.get(base)
         if stale is None:
             raise Pending(str(base))
         return stale[1]
@@ -97,11 +103,12 @@ class RevalidatingCache(Generic[T]):
             while len(self._cache) > self._size:
                 self._cache.popitem(last=False)
 
-    def _submit(self, base: Hashable, version: str, compute: Callable[[], T]) -> Future[T]:
+    def _submit(self, base: Hashable, version: str, compute: Callable[[], T]) -> tuple[Future[T], bool]:
+        """The job computing `base` at `version`, and whether it was already running."""
         with self._lock:
             running = self._running.get(base)
             if running is not None and running[0] == version:
-                return running[1]
+                return running[1], True
             holder: list[Future[T]] = []
 
             def run() -> T:
@@ -117,7 +124,7 @@ class RevalidatingCache(Generic[T]):
                         if holder and self._running.get(base, ("", None))[1] is holder[0]:
                             del self._running[base]
 
-            job: Future[T] = _worker.submit(run)
+            job: Future[T] = self._worker.submit(run)
             holder.append(job)
             self._running[base] = (version, job)
-            return job
+            return job, False

@@ -29,7 +29,7 @@ __all__ = ["Pending", "cached", "clear", "page_budget"]
 
 T = TypeVar("T")
 CACHE_SIZE = 64  # a few sections x a few months x a few scopes; each entry is small (top-N lists)
-_cache: RevalidatingCache[Any] = RevalidatingCache(CACHE_SIZE)
+_cache: RevalidatingCache[Any] = RevalidatingCache(CACHE_SIZE, "analysis")
 
 
 def cached(app: Megacity, section: str, month: str, compute: Callable[[], T], scope: str = "") -> T:

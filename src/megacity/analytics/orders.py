@@ -10,7 +10,6 @@ no workflow columns) still yields profiles. Dispute reasons live only in the aud
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,13 +19,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from megacity.analytics.tables import RequestTable, TableError, _booleans, _codes, _instants
-from megacity.io.tabular import normalize_header
+from megacity.analytics.tables import RequestTable, TableError, _booleans, _codes, _instants, read_columns
 
 __all__ = ["COLUMNS", "DisputeEvent", "Orders", "TableError", "read_disputes", "read_orders"]
 
@@ -115,7 +111,7 @@ def read_orders(
     except (ZoneInfoNotFoundError, ValueError):
         raise TableError(f"unknown timezone {timezone!r}") from None
     if path is not None:
-        columns = _read_file(Path(path), required)
+        columns = read_columns(Path(path), COLUMNS, required)
     elif database is not None:
         columns = _with_database(database, _database_columns)
     else:
@@ -188,56 +184,6 @@ def _database_columns(conn: Connection) -> dict[str, pa.ChunkedArray]:
     wanted = [tickets.c[name] for name in COLUMNS]
     rows = conn.execute(select(*wanted).order_by(tickets.c.received_at, tickets.c.id)).all()
     return {name: pa.chunked_array([pa.array([row[i] for row in rows])]) for i, name in enumerate(COLUMNS)}
-
-
-def _read_file(path: Path, required: Sequence[str]) -> dict[str, pa.ChunkedArray]:
-    if not path.is_file():
-        raise TableError(f"{path}: no such file")
-    with path.open("rb") as handle:
-        magic = handle.read(4)
-    try:
-        if magic == b"PAR1":
-            names = _pick(pq.ParquetFile(path).schema_arrow.names, path, required)
-            table = pq.read_table(path, columns=sorted(set(names.values())))
-            return {key: table.column(name) for key, name in names.items()}
-        return _read_csv(path, required)
-    except (pa.ArrowInvalid, OSError, UnicodeDecodeError, csv.Error) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise TableError(f"{path}: not a readable Parquet or CSV table ({first})") from None
-
-
-def _pick(header: Sequence[str], path: Path, required: Sequence[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for name in header:
-        key = normalize_header(name)
-        if key in COLUMNS and key not in found:
-            found[key] = name
-    missing = [name for name in required if name not in found]
-    if missing:
-        raise TableError(f"{path}: missing column(s) {', '.join(missing)} (header: {', '.join(header)})")
-    return found
-
-
-def _read_csv(path: Path, required: Sequence[str]) -> dict[str, pa.ChunkedArray]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        header = next(csv.reader(handle), [])
-    if not header:
-        raise TableError(f"{path}: empty file")
-    names = _pick(header, path, required)
-    if len(set(header)) != len(header):
-        header = [f"{name}\x00{i}" for i, name in enumerate(header)]
-        names = {key: next(h for h in header if h.split("\x00")[0] == name) for key, name in names.items()}
-    table = pacsv.read_csv(
-        path,
-        read_options=pacsv.ReadOptions(column_names=header, skip_rows=1),
-        parse_options=pacsv.ParseOptions(newlines_in_values=True),
-        convert_options=pacsv.ConvertOptions(
-            include_columns=sorted(set(names.values())),
-            column_types={name: pa.string() for name in names.values()},
-            strings_can_be_null=False,
-        ),
-    )
-    return {key: table.column(name) for key, name in names.items()}
 
 
 def orders_from_columns(columns: dict[str, pa.ChunkedArray], zone: ZoneInfo) -> Orders:

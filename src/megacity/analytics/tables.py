@@ -65,7 +65,7 @@ def read_requests(
     except (ZoneInfoNotFoundError, ValueError):
         raise TableError(f"unknown timezone {timezone!r}") from None
     if path is not None:
-        columns = _read_file(Path(path))
+        columns = read_columns(Path(path), REQUIRED + OPTIONAL, REQUIRED)
     elif database is not None:
         columns = _read_database(database)
     else:
@@ -73,45 +73,45 @@ def read_requests(
     return _table(columns, zone)
 
 
-def _read_file(path: Path) -> dict[str, pa.ChunkedArray]:
+def read_columns(path: Path, wanted: Sequence[str], required: Sequence[str]) -> dict[str, pa.ChunkedArray]:
+    """The `wanted` canonical columns present in a Parquet or CSV file, as strings for CSV;
+    a clear `TableError` if the file is unreadable or lacks a `required` one."""
     if not path.is_file():
         raise TableError(f"{path}: no such file")
     with path.open("rb") as handle:
         magic = handle.read(4)
     try:
         if magic == b"PAR1":
-            return _read_parquet(path)
-        return _read_csv(path)
+            names = _pick(pq.ParquetFile(path).schema_arrow.names, path, wanted, required)
+            table = pq.read_table(path, columns=sorted(set(names.values())))
+            return {key: table.column(name) for key, name in names.items()}
+        return _read_csv(path, wanted, required)
     except (pa.ArrowInvalid, OSError, UnicodeDecodeError, csv.Error) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise TableError(f"{path}: not a readable Parquet or CSV table ({first})") from None
 
 
-def _pick(header: Sequence[str], path: Path) -> dict[str, str]:
+def _pick(
+    header: Sequence[str], path: Path, wanted: Sequence[str], required: Sequence[str]
+) -> dict[str, str]:
     """Canonical column name -> name in the file, for the columns we use; error if one is missing."""
     found: dict[str, str] = {}
     for name in header:
         key = normalize_header(name)
-        if key in REQUIRED + OPTIONAL and key not in found:
+        if key in wanted and key not in found:
             found[key] = name
-    missing = [name for name in REQUIRED if name not in found]
+    missing = [name for name in required if name not in found]
     if missing:
         raise TableError(f"{path}: missing column(s) {', '.join(missing)} (header: {', '.join(header)})")
     return found
 
 
-def _read_parquet(path: Path) -> dict[str, pa.ChunkedArray]:
-    names = _pick(pq.ParquetFile(path).schema_arrow.names, path)
-    table = pq.read_table(path, columns=sorted(set(names.values())))
-    return {key: table.column(name) for key, name in names.items()}
-
-
-def _read_csv(path: Path) -> dict[str, pa.ChunkedArray]:
+def _read_csv(path: Path, wanted: Sequence[str], required: Sequence[str]) -> dict[str, pa.ChunkedArray]:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         header = next(csv.reader(handle), [])
     if not header:
         raise TableError(f"{path}: empty file")
-    names = _pick(header, path)
+    names = _pick(header, path, wanted, required)
     if len(set(header)) != len(header):
         header = [f"{name}\x00{i}" for i, name in enumerate(header)]  # pyarrow needs unique names
         names = {key: next(h for h in header if h.split("\x00")[0] == name) for key, name in names.items()}

@@ -31,6 +31,11 @@ def analyse() -> None:
     """Analytics over the canonical ticket table (a Parquet/CSV file or the database)."""
 
 
+#: The two inputs of every `analyse` command: a canonical ticket file or a database.
+Tickets = Annotated[Path | None, typer.Option("--tickets", help="Canonical table: Parquet or CSV.")]
+DatabaseUrl = Annotated[str | None, typer.Option("--database", help="Read the tickets table of this URL.")]
+
+
 def fail(message: str) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(2)
@@ -39,12 +44,8 @@ def fail(message: str) -> NoReturn:
 @app.command("repeats")
 def repeats(
     out: Annotated[Path, typer.Option("--out", help="Where to write `id,group_id` (CSV).")],
-    tickets: Annotated[
-        Path | None, typer.Option("--tickets", help="Canonical table: Parquet or CSV.")
-    ] = None,
-    database: Annotated[
-        str | None, typer.Option("--database", help="Read the tickets table of this URL.")
-    ] = None,
+    tickets: Tickets = None,
+    database: DatabaseUrl = None,
     window_days: Annotated[
         float | None,
         typer.Option("--window-days", min=0, help="Window in days (default: the profile's, 60)."),

@@ -10,21 +10,17 @@ import csv
 import math
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 
+from megacity.analytics.cli import DatabaseUrl, Tickets, fail
 from megacity.analytics.forecast_report import BacktestRow, ForecastRow, backtest_table, forecast_table
 from megacity.analytics.tables import TableError
 from megacity.analytics.weekly import DIMENSIONS, read_volume, series_keys, weekly_counts
 
 __all__ = ["forecast_cmd", "parse_by"]
-
-
-def fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
 
 
 def parse_by(text: str) -> tuple[str, ...]:
@@ -40,12 +36,8 @@ def parse_by(text: str) -> tuple[str, ...]:
 
 def forecast_cmd(
     out: Annotated[Path, typer.Option("--out", help="Where to write the weekly forecasts (CSV).")],
-    tickets: Annotated[
-        Path | None, typer.Option("--tickets", help="Canonical table: Parquet or CSV.")
-    ] = None,
-    database: Annotated[
-        str | None, typer.Option("--database", help="Read the tickets table of this URL.")
-    ] = None,
+    tickets: Tickets = None,
+    database: DatabaseUrl = None,
     by: Annotated[
         str, typer.Option("--by", help="Series: category, district, category,district or total.")
     ] = "category,district",

@@ -12,14 +12,12 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from megacity.analytics.cli import fail
+from megacity.analytics.cli import DatabaseUrl, Tickets, fail
 from megacity.analytics.orders import WORKFLOW, TableError, read_disputes, read_orders
 from megacity.domain.profile import Profile
 from megacity.profiles import load_profile
 from megacity.profiles.loader import default_profile_path
 
-Tickets = Annotated[Path | None, typer.Option("--tickets", help="Canonical table: Parquet or CSV.")]
-DatabaseUrl = Annotated[str | None, typer.Option("--database", help="Read the tickets table of this URL.")]
 ProfileDir = Annotated[
     Path | None,
     typer.Option("--profile", envvar="MEGACITY_PROFILE", help="Profile folder (default: Beijing)."),

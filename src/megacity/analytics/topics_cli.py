@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from megacity.analytics.cli import fail
+from megacity.analytics.cli import DatabaseUrl, Tickets, fail
 from megacity.domain.errors import DomainError
 
 if TYPE_CHECKING:  # the analytics import scikit-learn: load them when a command runs, not with the CLI
@@ -84,10 +84,8 @@ def _file_messages(path: Path, month: str, timezone: str) -> tuple[list[Message]
 def topics_cmd(
     month: Annotated[str, typer.Option("--month", help="YYYY-MM, in the profile's zone.")],
     out: Annotated[Path, typer.Option("--out", help="Proposals (CSV), hottest first.")],
-    tickets: Annotated[
-        Path | None, typer.Option("--tickets", help="Canonical table: Parquet or CSV.")
-    ] = None,
-    database: Annotated[str | None, typer.Option("--database", help="Read the tickets of this URL.")] = None,
+    tickets: Tickets = None,
+    database: DatabaseUrl = None,
     top: Annotated[int, typer.Option("--top", min=1, max=500, help="How many topics to propose.")] = 10,
     adopt: Annotated[
         int | None, typer.Option("--adopt", min=1, help="Adopt proposal number N (needs --database).")

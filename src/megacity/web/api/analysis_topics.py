@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from megacity.analytics.replies import score_reply
 from megacity.domain.access import Actor, Permission
 from megacity.services import topics as service
+from megacity.services.topics import Proposal
 from megacity.web.deps import MegacityDep, client_limited, require
 from megacity.web.errors import PROBLEM_RESPONSES
 
@@ -21,27 +22,9 @@ Checker = Annotated[Actor, Depends(require(Permission.CHECK_REPLIES))]
 MONTH = r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])$"
 
 
-class TopicProposal(BaseModel):
-    """A proposed topic; `previous` is the mean monthly volume of matching requests before."""
-
-    rank: int
-    heat: float
-    volume: int
-    people: int
-    engagement: int
-    previous: float
-    streets: list[str]
-    categories: list[str]
-    phrase: str
-    terms: list[str]
-    representative_id: str
-    representative_title: str
-    member_ids: list[str]
-
-
 class Proposals(BaseModel):
     month: str
-    items: list[TopicProposal]
+    items: list[Proposal]  # the service's dataclass: pydantic validates and documents it as is
 
 
 class AdoptBody(BaseModel):
@@ -118,7 +101,7 @@ def topic_proposals(
 ) -> Proposals:
     """The month's hottest topics with representative requests (computed on demand)."""
     items = service.propose(app=app, month=month, top=top)
-    return Proposals(month=month, items=[TopicProposal(**vars(p)) for p in items])
+    return Proposals(month=month, items=items)
 
 
 @router.post("/api/topics", response_model=MonthlyTopic, status_code=status.HTTP_201_CREATED)

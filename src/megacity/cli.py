@@ -368,6 +368,36 @@ def sweep(database: Database = None, profile: ProfileOpt = None) -> None:
 
 
 @app.command()
+def refresh(
+    month: Annotated[
+        list[str] | None,
+        typer.Option(help="Month YYYY-MM to compute (repeat it); default: this month and the last."),
+    ] = None,
+    database: Database = None,
+    profile: ProfileOpt = None,
+) -> None:
+    """Compute the rankings and analyses the pages show, ahead of their visitors (cron it)."""
+    from megacity.assessment.rules import parse_month
+    from megacity.web.pages import refresh as refresh_mod
+
+    for text in month or []:
+        try:
+            parse_month(text)
+        except DomainError:
+            fail(f"--month must be YYYY-MM, not {text!r}")
+    mc = _app(database, profile)
+    months = month or refresh_mod.default_months(mc)
+    total = len(refresh_mod.jobs(mc, months))
+    with progress_bar("refresh", total) as advance:
+        done = list(refresh_mod.refresh(mc, months, advance))
+    for item in done:
+        typer.echo(f"{item.label:<32} {item.seconds:8.2f} s  {'computed' if item.computed else 'up to date'}")
+    seconds = sum(d.seconds for d in done)
+    computed = sum(d.computed for d in done)
+    typer.echo(f"{computed} of {len(done)} results computed for {', '.join(months)} in {seconds:.1f} s")
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,

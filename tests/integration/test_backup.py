@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 from megacity.bootstrap import Megacity, bootstrap
@@ -13,6 +14,9 @@ from megacity.services.audit import verify
 from megacity.services.demo_load import load_demo
 from megacity.services.export import export_tickets
 from megacity.settings import Settings
+from megacity.store import snapshots
+from megacity.store.audit import data_version
+from megacity.web.pages import section_cache
 from tests.conftest import PG_URL, _worker_database
 
 
@@ -35,14 +39,19 @@ def test_backup_restores_everything_into_an_empty_database(
     megacity: Megacity, database_url: str, tmp_path: Path, worker_id: str
 ) -> None:
     load_demo(app=megacity, cases=generate(megacity.profile, count=300, months=2))
+    section_cache.cached(megacity, "probe", "2025-01", lambda: "derived, not backed up")
     archive = tmp_path / "backup.zip"
     assert "300 requests" in cli("backup", "--out", str(archive), "--database", database_url, cwd=tmp_path)
+    assert "result_snapshots.jsonl" not in zipfile.ZipFile(archive).namelist()
     target = second_database(database_url, tmp_path, worker_id)
     assert "restored 300 requests" in cli("restore", str(archive), "--database", target, cwd=tmp_path)
     restored = bootstrap(Settings(database_url=target, files_dir=tmp_path / "f2", environment="test"))
     for app, name in ((megacity, "a.csv"), (restored, "b.csv")):
         export_tickets(app=app, path=tmp_path / name, format="csv")
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    assert snapshots.listing(restored.engine) == []
+    with megacity.engine.connect() as a, restored.engine.connect() as b:
+        assert data_version(a) == data_version(b)  # the same data: stored results would be valid
     report = verify(app=restored)
     assert report.broken_at is None and not report.reason and report.checked > 300
     ticket = queries.get_ticket(app=restored, ticket_id="demo-000001")

@@ -111,4 +111,13 @@ def test_a_slow_ranking_is_computed_in_the_background(pages: PageLogin, megacity
         time.sleep(0.05)
     later = analyst.get("/ranking", params={"month": MONTH})
     assert later.status_code == 200 and 'data-pending="page"' not in later.text
-    assert "朝阳区" in later.text
+    assert "朝阳区" in later.text and "as-of" not in later.text
+
+    # a request changes: the ranking computed a moment ago is shown at once, with its time
+    megacity.settings.page_max_age_seconds = 600
+    with megacity.uow() as uow:
+        uow.audit.note(action="test_change", actor="test", role="admin", at=megacity.clock())
+        uow.commit()
+    stale = analyst.get("/ranking", params={"month": MONTH})
+    assert stale.status_code == 200 and "朝阳区" in stale.text
+    assert 'class="flash flash-info as-of"' in stale.text

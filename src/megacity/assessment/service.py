@@ -3,10 +3,10 @@
 The engine is PostgreSQL (Ibis on the `tickets` table) when the database is PostgreSQL, and
 DuckDB over the month's tickets read through SQLAlchemy otherwise.
 
-Rankings are cached per (database, options, data version). Every write to tickets appends to the
-audit log in the same transaction, so the audit head (sequence number and hash) is a data version that
-changes whenever a ranking could: pages that show the same month again skip the engine run
-(about a second, mostly query compilation) without ever showing stale figures.
+Rankings are kept per (database, options) with the data version they were computed at
+(`services.revalidate`): every change to a request is audited in its transaction, so the audit
+head's data version changes whenever a ranking could, and pages that show the same month again
+skip the engine run (seconds at a million requests) without showing figures of other data.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from contextlib import contextmanager
 from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
-
-from sqlalchemy import select
 
 from megacity.assessment import cohandling as cohandling_mod
 from megacity.assessment import engine as engine_mod
@@ -30,10 +28,10 @@ from megacity.assessment.rules import FocusRule, Options, Weights, month_windows
 from megacity.bootstrap import Megacity
 from megacity.domain.errors import ConflictError, NotFoundError
 from megacity.services.revalidate import RevalidatingCache
-from megacity.store.tables import audit_head
 
 _CACHE_SIZE = 32
-_cache: RevalidatingCache[engine_mod.Result] = RevalidatingCache(_CACHE_SIZE, "ranking")
+_cache: RevalidatingCache[engine_mod.Result] = RevalidatingCache("ranking", _CACHE_SIZE)
+_explanations: RevalidatingCache[explain_mod.Explanation] = RevalidatingCache("explanation", 2 * _CACHE_SIZE)
 
 
 def options_for(
@@ -58,17 +56,6 @@ def opened(app: Megacity, options: Options) -> Iterator[Opened]:
         yield o
 
 
-def data_version(app: Megacity) -> str:
-    """The audit head as `seq:hash`: it changes with every change to any ticket.
-
-    The hash matters as well as the number: a database emptied and refilled (a restore, a test)
-    can reach the same sequence number with other contents, never the same hash chain.
-    """
-    with app.engine.connect() as conn:
-        head = conn.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).first()
-    return f"{head[0]}:{head[1]}" if head is not None else "0:"
-
-
 def ranking(app: Megacity, options: Options, *, fresh: bool = False) -> engine_mod.Result:
     """The assessment for `options`, from the cache when no ticket changed since it was computed.
 
@@ -81,14 +68,20 @@ def ranking(app: Megacity, options: Options, *, fresh: bool = False) -> engine_m
         with opened(app, options) as o:
             return engine_mod.run(o, app.profile, options)
 
-    hit = _cache.get((app.settings.database_url, options), data_version(app), run, fresh=fresh)
+    hit = _cache.get(app.settings.database_url, repr(options), run, fresh=fresh)
     return replace(hit, rows=[dict(row) for row in hit.rows])  # callers may annotate their copy
 
 
 def explanation(app: Megacity, options: Options, code: str) -> explain_mod.Explanation:
-    with opened(app, options) as o:
-        result = engine_mod.run(o, app.profile, options)
-        return explain_mod.explain(o.tickets, app.profile, options, result, code)
+    """Why `code` lost points, kept per data version as rankings are (a unit handler's
+    ranking page opens on its own unit's explanation)."""
+
+    def run() -> explain_mod.Explanation:
+        result = ranking(app, options)  # usually kept already: the page shows it first
+        with opened(app, options) as o:
+            return explain_mod.explain(o.tickets, app.profile, options, result, code)
+
+    return _explanations.get(app.settings.database_url, f"{options!r}|{code}", run)
 
 
 def what_if(app: Megacity, options: Options) -> whatif_mod.WhatIf:

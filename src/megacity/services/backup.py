@@ -29,9 +29,13 @@ FORMAT = "megacity-backup/1"
 BATCH = 2000
 
 
+#: Results computed from the other tables (`services.revalidate`): not backed up, emptied on restore.
+DERIVED = frozenset({"result_snapshots"})
+
+
 def _tables() -> list[Table]:
-    """Every table of the schema, parents before children."""
-    return list(metadata.sorted_tables)
+    """Every table of the schema but the derived ones, parents before children."""
+    return [t for t in metadata.sorted_tables if t.name not in DERIVED]
 
 
 def _encode(value: Any) -> Any:
@@ -109,7 +113,7 @@ def restore(*, app: Megacity, path: Path, progress: Callable[[int], None] | None
             )
         if conn.scalar(select(func.count()).select_from(metadata.tables["tickets"])):
             raise ConflictError("the database already holds requests; restore needs an empty one")
-        for table in reversed(_tables()):
+        for table in reversed(metadata.sorted_tables):
             conn.execute(table.delete())  # the fresh schema's seed rows (audit head) come from the backup
         for table in _tables():
             loaded = _load_table(conn, archive, table, progress)

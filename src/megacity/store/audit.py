@@ -21,6 +21,21 @@ from megacity.domain.tickets import TicketEvent
 from megacity.store.tables import Instant, audit_events, audit_head
 
 GENESIS = "0" * 64
+#: Events that change no request, directory or topic: a logged view of personal data, account,
+#: key and model bookkeeping. They extend the chain but leave the data version (`audit_head.
+#: data_seq`) alone, so cached rankings and analyses stay valid while people only look.
+BOOKKEEPING_ACTIONS = frozenset(
+    {
+        "view_personal_data",
+        "create_user",
+        "enable_user",
+        "disable_user",
+        "create_api_key",
+        "revoke_api_key",
+        "rotate_keys",
+        "dispatch_model_trained",
+    }
+)
 
 
 def event_hash(prev_hash: str, row: dict[str, Any]) -> str:
@@ -96,9 +111,10 @@ class AuditLog:
             row["prev_hash"] = prev
             row["hash"] = prev = event_hash(prev, _hashable(row))
         self._conn.execute(insert(audit_events), rows)
-        self._conn.execute(
-            update(audit_head).where(audit_head.c.id == 1).values(seq=count + len(rows), hash=prev)
-        )
+        values: dict[str, Any] = {"seq": count + len(rows), "hash": prev}
+        if any(row["action"] not in BOOKKEEPING_ACTIONS for row in rows):
+            values.update(data_seq=count + len(rows), data_hash=prev)
+        self._conn.execute(update(audit_head).where(audit_head.c.id == 1).values(**values))
 
     def for_ticket(self, ticket_id: str) -> list[dict[str, Any]]:
         result = self._conn.execute(
@@ -155,3 +171,15 @@ def iter_chain(conn: Connection, batch: int = 5000) -> Iterator[dict[str, Any]]:
     )
     for r in result:
         yield dict(r._mapping)
+
+
+def data_version(conn: Connection) -> str:
+    """`data_seq:data_hash` of the audit head: it changes with every event that changes data.
+
+    The hash matters as well as the number: a database emptied and refilled (a restore, a test)
+    can reach the same sequence number with other contents, never the same hash chain.
+    """
+    head = conn.execute(
+        select(audit_head.c.data_seq, audit_head.c.data_hash).where(audit_head.c.id == 1)
+    ).first()
+    return f"{head[0]}:{head[1]}" if head is not None else "0:"

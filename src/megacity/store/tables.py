@@ -141,12 +141,16 @@ audit_events = Table(
 )
 
 #: One row that serialises appends to the hash chain (locked with SELECT ... FOR UPDATE).
+#: `data_seq`/`data_hash` move only with events that change data (not with a logged view of
+#: personal data or an account change): the data version of cached rankings and analyses.
 audit_head = Table(
     "audit_head",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("data_seq", Integer, nullable=False, server_default="0"),
+    Column("data_hash", String(64), nullable=False, server_default=""),
 )
 
 #: Personal data, kept apart from requests and encrypted at rest (PIPL).

@@ -35,9 +35,9 @@ from megacity.web.pages.analysis_sections import (
     forecast_section,
     topics_section,
 )
-from megacity.web.pages.common import render_page
+from megacity.web.pages.common import render_page, slow_results
 from megacity.web.pages.ranking_data import current_month
-from megacity.web.pages.section_cache import Pending, cached, page_budget
+from megacity.web.pages.section_cache import Pending, cached
 from megacity.web.session import page_requires, permission
 
 router = APIRouter(include_in_schema=False)
@@ -142,12 +142,12 @@ def analysis(
     """Every section for the month, in the order of `SECTIONS`."""
     chosen = month or current_month(app)
     parse_month(chosen)
-    with page_budget(app.settings.page_wait_seconds):
+    with slow_results(app):
         sections = [build_section(s, app, actor, chosen) for s in SECTIONS if s.visible_to(actor)]
-    context = {
-        "month": chosen,
-        "sections": sections,
-        "district": scope_district(actor),
-        "language": negotiate(request, app.settings.default_language),
-    }
-    return render_page(request, actor, "analysis.html", context)
+        context = {
+            "month": chosen,
+            "sections": sections,
+            "district": scope_district(actor),
+            "language": negotiate(request, app.settings.default_language),
+        }
+        return render_page(request, actor, "analysis.html", context)

@@ -20,7 +20,6 @@ import numpy as np
 from megacity.analytics.abnormal import KINDS, Settings
 from megacity.analytics.abnormal_render import KIND_TITLES
 from megacity.analytics.abnormal_report import LANGUAGES, Names, analyse, gettext_for, suggest
-from megacity.analytics.complainants import Profile
 from megacity.analytics.forecast_report import ForecastRow, forecast_table
 from megacity.analytics.orders import DisputeEvent, Orders, disputes_from, read_orders_from
 from megacity.analytics.topics import Message
@@ -70,21 +69,17 @@ def _complainant_scope(actor: Actor) -> str | None:
     return actor.district_code or "-"
 
 
-def complainants_section(app: Megacity, actor: Actor, month: str) -> dict[str, Any]:
-    """Label counts, the complainants with most requests and the directory's active entries.
+def _complainant_summary(app: Megacity, district: str | None) -> dict[str, Any]:
+    """Label counts and the complainants with most requests (in a reviewer's district).
 
-    Profiles cover every request in the database (the numbers of `megacity analyse
-    complainants` and of /api/complainants), so they do not change with the month chosen.
+    Kept small on purpose: the profiles themselves run to hundreds of thousands of people at a
+    million requests, and a stored result is read back on every page view after a restart.
     """
-    district = _complainant_scope(actor)
-    profiles: list[Profile] = cached(app, "complainants", "*", lambda: directory.all_profiles(app=app))
+    profiles = directory.all_profiles(app=app)
     if district is not None:
-        people = cached(
-            app, "complainants-people", "*", lambda: directory.people_in(app=app, district=district), district
-        )
+        people = directory.people_in(app=app, district=district)
         profiles = [p for p in profiles if p.complainant_id in people]
     labels: Counter[str] = Counter(label for p in profiles for label in p.labels.split("|") if label)
-    entries = directory.list_entries(app=app, status="active", district=district)
     return {
         "people": len(profiles),
         "labels": [
@@ -104,6 +99,20 @@ def complainants_section(app: Megacity, actor: Actor, month: str) -> dict[str, A
             }
             for p in profiles[:TOP]
         ],
+    }
+
+
+def complainants_section(app: Megacity, actor: Actor, month: str) -> dict[str, Any]:
+    """Label counts, the complainants with most requests and the directory's active entries.
+
+    Profiles cover every request in the database (the numbers of `megacity analyse
+    complainants` and of /api/complainants), so they do not change with the month chosen.
+    """
+    district = _complainant_scope(actor)
+    summary = cached(app, "complainants", "*", lambda: _complainant_summary(app, district), district or "")
+    entries = directory.list_entries(app=app, status="active", district=district)
+    return {
+        **summary,
         "entries": [
             {  # the plan and notes may name people: the directory page shows them, not this one
                 "pseudonym": e["complainant_id"],

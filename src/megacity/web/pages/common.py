@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import partial
@@ -19,6 +20,7 @@ from megacity.domain.calendar import WorkingCalendar
 from megacity.domain.enums import Role
 from megacity.domain.lifecycle import Action
 from megacity.domain.profile import Profile
+from megacity.services.revalidate import PageState, current_page, page_budget
 from megacity.web.i18n import negotiate, translations
 from megacity.web.labels import N_
 from megacity.web.session import clear_flash, current_session, read_flash
@@ -193,6 +195,12 @@ def local_day_start(app: Megacity, day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=app.tz)
 
 
+def slow_results(app: Megacity) -> AbstractContextManager[PageState]:
+    """Rankings and analyses for a page: waited for `page_wait_seconds` at most, shown at once
+    while younger than `page_max_age_seconds` (see `megacity.services.revalidate`)."""
+    return page_budget(app.settings.page_wait_seconds, app.settings.page_max_age_seconds)
+
+
 def render_page(
     request: Request, actor: Actor, name: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
@@ -208,6 +216,7 @@ def render_page(
         "when": partial(local_time, tz=app.tz),
         "countdown": partial(countdown, app),
         "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        "as_of": state.as_of if (state := current_page()) else None,  # older figures shown
         **context,
     }
     response = render(request, name, full)

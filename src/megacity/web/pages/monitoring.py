@@ -12,11 +12,11 @@ from megacity.assessment.rules import parse_month
 from megacity.bootstrap import Megacity
 from megacity.domain.access import Actor, Permission
 from megacity.indicators.model import IndicatorError
-from megacity.services.revalidate import Pending, page_budget
+from megacity.services.revalidate import Pending
 from megacity.web.deps import MegacityDep
 from megacity.web.labels import N_
 from megacity.web.pages import monitoring_data as data
-from megacity.web.pages.common import gettext_for, render_page
+from megacity.web.pages.common import gettext_for, render_page, slow_results
 from megacity.web.pages.ranking_data import current_month
 from megacity.web.session import page_requires, permission
 
@@ -89,7 +89,7 @@ def monitoring(
     """The indicator systems and the districts' hotline indicators of a month (the figures come
     from the assessment engine, computed in the background when slow, as on the ranking page)."""
     try:
-        with page_budget(app.settings.page_wait_seconds):
+        with slow_results(app):
             return _monitoring(request, app, actor, month, district)
     except Pending:
         return render_page(request, actor, "pending.html", {"heading": N_("Indicator monitoring")})

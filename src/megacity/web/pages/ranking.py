@@ -11,11 +11,11 @@ from megacity.assessment.rules import Weights, parse_month
 from megacity.bootstrap import Megacity
 from megacity.domain.access import Actor, Permission
 from megacity.domain.errors import DomainError
-from megacity.services.revalidate import Pending, page_budget
+from megacity.services.revalidate import Pending
 from megacity.web.deps import MegacityDep
 from megacity.web.labels import N_
 from megacity.web.pages import ranking_data as data
-from megacity.web.pages.common import gettext_for, render_page
+from megacity.web.pages.common import gettext_for, render_page, slow_results
 from megacity.web.session import page_requires, permission
 
 router = APIRouter(include_in_schema=False)
@@ -39,7 +39,7 @@ def ranking(
     shows the newest earlier ranking, or says the figures are being computed.
     """
     try:
-        with page_budget(app.settings.page_wait_seconds):
+        with slow_results(app):
             return _ranking(request, app, actor, month, unit, weights)
     except Pending:
         return render_page(request, actor, "pending.html", {"heading": N_("Assessment ranking")})
@@ -52,8 +52,7 @@ def _ranking(
     chosen = month or data.current_month(app)
     parse_month(chosen)  # 422 page for 2025-13
     code = unit or data.default_unit(actor)
-    explained = code is not None and data.may_explain(app.profile, actor, code)
-    result = data.month_ranking(app, chosen, series=explained)
+    result = data.month_ranking(app, chosen)
     context: dict[str, Any] = {
         "month": chosen,
         "ranking": result,
@@ -68,20 +67,26 @@ def _ranking(
         "what_if": None,
         "weights_error": None,
         "unit_error": None,
+        "unit_pending": False,
+        "what_if_pending": False,
     }
     context["unit"] = code
     context["unit_name"] = data.unit_name(app.profile, code) if code else None
     if code is not None and not data.may_explain(app.profile, actor, code):
         context["unit_error"] = _("Your role may see the explanation of its own unit or district only.")
     elif code is not None:
-        context["explanation"] = data.explanation(app, chosen, code)
-        try:
-            context["trend"] = data.trend(app, result, code)
+        try:  # each part comes from the background when slow, as the month's ranking does
+            context["explanation"] = data.explanation(app, chosen, code)
+            context["trend"] = data.trend(app, chosen, code)
+        except Pending:
+            context["unit_pending"] = True
         except DomainError as exc:
             context["unit_error"] = str(exc)
     if weights is not None:
         try:
             context["what_if"] = data.what_if(app, chosen, Weights.parse(weights))
+        except Pending:
+            context["what_if_pending"] = True
         except DomainError:
             context["weights_error"] = _(
                 "Weights must be three non-negative numbers R,S,M (response, resolution, satisfaction), "

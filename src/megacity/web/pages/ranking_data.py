@@ -12,13 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from megacity.assessment import service
-from megacity.assessment import trends as trends_mod
-from megacity.assessment.engine import Result
 from megacity.assessment.rules import Weights, month_label, parse_month
 from megacity.bootstrap import Megacity
 from megacity.domain.access import Actor
 from megacity.domain.enums import Role
-from megacity.domain.errors import NotFoundError
 from megacity.domain.profile import Profile
 from megacity.web.labels import N_
 
@@ -60,7 +57,6 @@ class MonthRanking:
     rows: list[dict[str, Any]]
     by_type: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     focus: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    result: Result | None = None  # the 12-month run behind a trend (see `month_ranking`)
 
     def districts(self) -> list[dict[str, Any]]:
         return self.by_type.get("district", [])
@@ -89,17 +85,11 @@ def _rank_key(row: dict[str, Any]) -> tuple[int, int, str]:
     return (rank is None, rank or 0, str(row["unit_code"]))
 
 
-def month_ranking(app: Megacity, month: str, *, series: bool = False) -> MonthRanking:
-    """The month as published (frozen) if it was, else computed now with the profile's weights.
-
-    With `series` the engine runs once over the 12 months ending at `month` (each run has a
-    fixed cost of compiling the expression, so a page showing a trend saves one run) and the
-    result is kept for `trend`; the month's rows are the same as a run over the month alone.
-    """
-    indexes = trends_mod.series_months(month) if series else [parse_month(month)]
-    options = service.options_for(app, indexes)
+def month_ranking(app: Megacity, month: str) -> MonthRanking:
+    """The month as published (frozen) if it was, else computed with the profile's weights."""
+    options = service.options_for(app, [parse_month(month)])
     frozen = service.published(app, month)
-    result = service.ranking(app, options) if series or frozen is None else None
+    result = service.ranking(app, options) if frozen is None else None
     if frozen is not None:
         publication, rows = frozen
         published_at: datetime | None = publication.published_at
@@ -123,7 +113,6 @@ def month_ranking(app: Megacity, month: str, *, series: bool = False) -> MonthRa
         rows=list(rows),
         by_type={t: r for t, r in by_type.items() if r},
         focus=focus,
-        result=result if series else None,
     )
 
 
@@ -183,17 +172,9 @@ def explanation(app: Megacity, month: str, code: str) -> dict[str, Any]:
     }
 
 
-def trend(app: Megacity, ranking: MonthRanking, code: str) -> dict[str, Any]:
-    """A unit's 12 months ending at the ranking's month, as series for a line chart, and its
-    year to date (from the ranking's 12-month run when it has one)."""
-    month = ranking.month
-    if ranking.result is None:
-        found = service.trend(app, code, month)
-    else:
-        known = code in app.profile.org.districts or code in app.profile.org.units
-        if not known and not any(r["unit_code"] == code for r in ranking.result.rows):
-            raise NotFoundError(f"unit {code} is not in the profile and has no assessed tickets")
-        found = trends_mod.trend(ranking.result, code, month)
+def trend(app: Megacity, month: str, code: str) -> dict[str, Any]:
+    """A unit's 12 months ending at `month`, as series for a line chart, and its year to date."""
+    found = service.trend(app, code, month)
     return {
         "labels": [p["month"] for p in found.series],
         "values": [_number(p["composite"]) for p in found.series],

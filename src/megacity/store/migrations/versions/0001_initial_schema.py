@@ -158,7 +158,11 @@ def upgrade() -> None:
     # ### end Alembic commands ###
 
     # the head of the audit hash chain exists from the start, so appends only ever lock it
-    op.bulk_insert(megacity.store.tables.audit_head, [{"id": 1, "seq": 0, "hash": "0" * 64}])
+    # (the table as this revision made it: later revisions add columns to the application's table)
+    head = sa.table(
+        "audit_head", sa.column("id", sa.Integer), sa.column("seq", sa.Integer), sa.column("hash")
+    )
+    op.bulk_insert(head, [{"id": 1, "seq": 0, "hash": "0" * 64}])
 
 
 def downgrade() -> None:

@@ -20,7 +20,13 @@ from megacity.analytics.cli import app as analyse_app
 from megacity.analytics.directory_cli import app as complainant_app
 from megacity.analytics.forecast_cli import forecast_cmd
 from megacity.analytics.people_cli import abnormal_cmd, complainants_cmd
-from megacity.analytics.topics_cli import hot_issues_cmd, replies_cmd, topic_track_cmd, topics_cmd
+from megacity.analytics.topics_cli import (
+    hot_issues_cmd,
+    replies_cmd,
+    topic_close_cmd,
+    topic_track_cmd,
+    topics_cmd,
+)
 from megacity.assessment.cli import assess
 from megacity.bootstrap import Megacity
 from megacity.cli_options import Database, ProfileOpt, build_app
@@ -50,6 +56,7 @@ analyse_app.command("abnormal")(abnormal_cmd)
 analyse_app.command("hot-issues")(hot_issues_cmd)
 analyse_app.command("topics")(topics_cmd)
 analyse_app.command("topic-track")(topic_track_cmd)
+analyse_app.command("topic-close")(topic_close_cmd)
 analyse_app.command("replies")(replies_cmd)
 app.add_typer(complainant_app, name="complainant")
 audit_app = typer.Typer(help="Inspect the append-only audit log.", no_args_is_help=True)

@@ -1,76 +1,38 @@
 """The working pages in a real headless Chromium: an operator records, a unit handles.
 
-Screenshots go to the temporary folder (MEGACITY_SCREENSHOTS overrides it) for a human look.
+Every page must load without console errors, failed requests or requests leaving the host (the
+`watch` fixture, tests/e2e/browser.py). Screenshots go to the temporary folder
+(MEGACITY_SCREENSHOTS overrides it) for a human look.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from megacity.bootstrap import Megacity
 from megacity.domain.enums import Channel, Kind, Role
 from megacity.services import intake
 from megacity.services.accounts import create_user
 from tests.conftest import PASSWORD
+from tests.e2e.browser import SHOTS, Watch, log_in
 from tests.integration.test_api_lifecycle import leaf
 
-CHROMIUM = os.environ.get("MEGACITY_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-]
 EARLIER = intake.NewRequest(
     channel=Channel.PHONE, kind=Kind.COMPLAINT, title="楼道灯不亮", text="楼道灯不亮。", phone="13800138000"
 )
-SHOTS = Path(os.environ.get("MEGACITY_SCREENSHOTS", tempfile.gettempdir()))
-
-
-@pytest.fixture(params=["sqlite"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Browser tests need one engine: the pages are the same on both."""
-    return f"sqlite:///{tmp_path}/megacity.db"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM:
-        pytest.skip("browser tests need Debian's chromium (apt-get install chromium)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
-
-
-def log_in(page: Page, server: str, path: str, username: str) -> None:
-    """Open a page, get sent to the login form, log in and come back."""
-    page.goto(server + path)
-    expect(page).to_have_url(f"{server}/login?next={path}")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(server + path)
 
 
 def test_operator_records_a_request_and_the_unit_contacts_and_replies(
-    browser: Browser, server: str, megacity: Megacity
+    browser: Browser, server: str, megacity: Megacity, watch: Watch
 ) -> None:
     create_user(app=megacity, username="operator", password=PASSWORD, role=Role.OPERATOR)
     create_user(
         app=megacity, username="unit", password=PASSWORD, role=Role.UNIT_HANDLER, unit_code="110101001"
     )
     earlier, _ = intake.submit(app=megacity, request=EARLIER, actor="operator", role="operator")
-    operator = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+    operator = watch(browser.new_context(viewport={"width": 1280, "height": 1000}).new_page())
     log_in(operator, server, "/workbench", "operator")
     operator.get_by_label("搜索知识库").fill("暖气不热")
     operator.get_by_label("搜索知识库").press("Enter")
@@ -97,12 +59,13 @@ def test_operator_records_a_request_and_the_unit_contacts_and_replies(
     ticket_id = operator.locator("#ticket-id").inner_text()
     operator.screenshot(path=str(SHOTS / "megacity-ticket.png"), full_page=True)
 
-    contact_and_reply(browser, server, ticket_id)
+    contact_and_reply(browser, server, ticket_id, watch)
+    watch.check()
 
 
-def contact_and_reply(browser: Browser, server: str, ticket_id: str) -> None:
-    """The unit handler contacts the citizen and replies, both from the inbox."""
-    unit = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+def contact_and_reply(browser: Browser, server: str, ticket_id: str, watch: Watch) -> None:
+    """The unit handler contacts the citizen and replies, both from the inbox (a watched page)."""
+    unit = watch(browser.new_context(viewport={"width": 1280, "height": 900}).new_page())
     log_in(unit, server, "/inbox", "unit")
     card = unit.locator(f"article[data-id='{ticket_id}']")
     expect(card).to_contain_text("剩余 7 个工作日")

@@ -300,6 +300,9 @@ def test_topic_and_reply_endpoints_matrix(login: Login) -> None:
         assert client.get("/api/topics").status_code == want, role
         adopted = client.post("/api/topics", json=topic)
         assert adopted.status_code == (201 if role in TOPIC_ADOPTERS else 403), role
+        target = adopted.json()["id"] if adopted.status_code == 201 else 1  # closing: ADOPT_TOPICS
+        closed = client.post(f"/api/topics/{target}/close", json={"reason": "已解决"})
+        assert closed.status_code == (200 if role in TOPIC_ADOPTERS else 403), role
         checked = client.post("/api/replies/check", json=draft)
         assert checked.status_code == (200 if role in REPLY_CHECKERS else 403), role
 

@@ -93,3 +93,38 @@ def test_reply_check(login: Login) -> None:
     assert login("auditor").post("/api/replies/check", json=request | {"reply": GOOD}).status_code == 403
     missing = unit.post("/api/replies/check", json={"title": "x"})
     assert missing.status_code == 422 and missing.json()["errors"]
+
+
+def test_close_topic(login: Login, clock: Clock, megacity: Megacity) -> None:
+    admin, analyst = login("admin"), login("analyst")
+    for n in range(3):
+        post(admin, LIFT[n], text=f"{LIFT[n]}，电梯经常停运")
+    body = {"month": "2025-03", "title": "望京西园三区电梯", "terms": ["望京西园", "电梯"]}
+    topic_id = analyst.post("/api/topics", json=body).json()["id"]
+    assert analyst.get("/api/topics").json()[0]["status"] == "adopted"
+    for role in ("operator", "dispatcher", "unit", "reviewer", "auditor"):
+        denied = login(role).post(f"/api/topics/{topic_id}/close", json={"reason": "已解决"})
+        assert denied.status_code == 403, role
+    for reason in ({"reason": ""}, {"reason": "   "}, {}, {"reason": "已解决", "extra": 1}):
+        bad = analyst.post(f"/api/topics/{topic_id}/close", json=reason)
+        assert bad.status_code == 422, (reason, bad.text)
+        assert bad.headers["content-type"].startswith("application/problem+json")
+    clock.advance(days=31)
+    closed = analyst.post(f"/api/topics/{topic_id}/close", json={"reason": " 电梯已更换，回访满意 "})
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["status"] == "closed" and closed.json()["close_reason"] == "电梯已更换，回访满意"
+    again = admin.post(f"/api/topics/{topic_id}/close", json={"reason": "再次关闭"})
+    assert again.status_code == 409 and again.headers["content-type"].startswith("application/problem+json")
+    missing = analyst.post("/api/topics/999/close", json={"reason": "已解决"})
+    assert missing.status_code == 404 and missing.json()["status"] == 404
+    with megacity.engine.connect() as conn:
+        events = conn.execute(select(audit_events).where(audit_events.c.action == "close_topic")).all()
+    assert len(events) == 1 and events[0].actor == "analyst" and events[0].role == "analyst"
+    assert events[0].payload["topic_id"] == topic_id and events[0].reason == "电梯已更换，回访满意"
+    listed = analyst.get("/api/topics").json()[0]
+    assert listed["status"] == "closed" and listed["closed_by"] == "analyst"
+    assert listed["close_reason"] == "电梯已更换，回访满意" and listed["closed_at"].startswith("2025-04-0")
+    post(admin, LIFT[0])  # April: the lift again, after closing — tracking still shows it
+    tracked = analyst.get(f"/api/topics/{topic_id}/volume").json()
+    assert tracked["status"] == "closed" and tracked["closed_by"] == "analyst"
+    assert tracked["series"] == [{"month": "2025-03", "volume": 3}, {"month": "2025-04", "volume": 1}]

@@ -1,4 +1,7 @@
-"""`megacity analyse hot-issues | topics | topic-track | replies` end to end, on real cuts and a database."""
+"""`megacity analyse hot-issues | topics | topic-track | topic-close | replies` end to end.
+
+On real cuts of the Teddy Cup files and on a database.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +11,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from openpyxl import load_workbook
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from megacity.analytics.hotissues import DETAIL_COLUMNS, HOT_COLUMNS
 from megacity.cli import app
+from megacity.store.tables import audit_events
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "topics"
 runner = CliRunner()
@@ -212,3 +217,29 @@ def test_topics_from_a_file_and_adoption_in_a_database(tmp_path: Path, database_
         expect=2,
     )
     assert out.startswith("error: --adopt")
+
+
+def test_topic_close(database_url: str) -> None:
+    from megacity.cli_options import build_app
+    from megacity.services.topics import adopt
+
+    megacity = build_app(database_url)
+    topic = adopt(app=megacity, month="2025-03", title="电梯", terms=["电梯"], actor="lead", role="system")
+    close = ("analyse", "topic-close", "--database", database_url)
+    for args, message in (
+        ((str(topic["id"]), "--reason", "  "), "error: closing a topic needs a reason"),
+        (("999", "--reason", "已解决"), "error: no monthly topic 999"),
+    ):
+        out = run(*close, *args, expect=2)
+        assert out.strip() == message, out
+    out = run(*close, str(topic["id"]), "--reason", "电梯已更换", "--by", "lead")
+    assert out.strip() == f"closed topic {topic['id']}: 电梯"
+    out = run(*close, str(topic["id"]), "--reason", "再次", expect=2)
+    assert out.startswith("error:") and "closed" in out and len(out.strip().splitlines()) == 1
+    tracked = json.loads(run("analyse", "topic-track", "--database", database_url, "--until", "2025-04"))
+    assert tracked["status"] == "closed" and tracked["closed_at"] is not None
+    with megacity.engine.connect() as conn:
+        events = conn.execute(select(audit_events).where(audit_events.c.action == "close_topic")).all()
+    assert [(e.actor, e.role, e.reason, e.payload["topic_id"]) for e in events] == [
+        ("lead", "system", "电梯已更换", topic["id"])
+    ]

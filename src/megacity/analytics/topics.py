@@ -13,6 +13,12 @@ The method, its parameters and the heat formula are explained in docs/topics.md.
    likes can still rank.
 4. `summarise` — volume, people, engagement, spread, growth and the heat index; the shared key
    phrase (地点/人群), the representative request and the top terms of each topic.
+
+A month of a big city repeats many requests word for word (the same complaint filed again, by
+the same or another caller). Every step works on distinct texts or distinct vectors where that
+gives bit-for-bit the same answer (see `_distinct_rows`): on a demo month of 89,000 requests,
+18,000 vectors are distinct, and the similarity graph, which grows with the square, is 25 times
+smaller.
 """
 
 from __future__ import annotations
@@ -33,7 +39,17 @@ from sklearn.preprocessing import normalize
 
 from megacity.nlp.text import normalise, words
 
-__all__ = ["Message", "Params", "Topic", "cluster", "heat", "key_phrase", "matches", "rank_topics"]
+__all__ = [
+    "Message",
+    "Params",
+    "TextIndex",
+    "Topic",
+    "cluster",
+    "heat",
+    "key_phrase",
+    "matches",
+    "rank_topics",
+]
 
 I64 = npt.NDArray[np.int64]
 _PREFIX = re.compile(r"^(?:[a-z]?市)?(?:[a-z]\d+[区县])?")  # "A市A5区": anonymised city/district
@@ -104,6 +120,21 @@ def _title(message: Message) -> str:
     return _PREFIX.sub("", _CLEAN.sub("", normalise(message.title or message.text[:40] or "")))
 
 
+def _texts(messages: Sequence[Message]) -> tuple[list[str], list[str]]:
+    """`_document` and `_title` of every message, normalised once per distinct title and text."""
+    seen: dict[tuple[str, str], tuple[str, str]] = {}
+    docs: list[str] = []
+    titles: list[str] = []
+    for message in messages:
+        key = (message.title, message.text)
+        found = seen.get(key)
+        if found is None:
+            found = seen[key] = (_document(message), _title(message))
+        docs.append(found[0])
+        titles.append(found[1])
+    return docs, titles
+
+
 def _one_hot(values: Sequence[str | None]) -> sparse.csr_matrix:
     codes = {v: i for i, v in enumerate(sorted({v for v in values if v}))}
     rows = [r for r, v in enumerate(values) if v]
@@ -124,14 +155,27 @@ def _tfidf(
         return sparse.csr_matrix((len(docs), 1))
 
 
+def _memoised(analyzer: Callable[[str], list[str]]) -> Callable[[str], list[str]]:
+    """`analyzer` run once per distinct text: repeated requests are common, and tokenising is the
+    costly part of vectorising. The same list is returned for the same text (read-only use)."""
+    seen: dict[str, list[str]] = {}
+
+    def analyse(text: str) -> list[str]:
+        found = seen.get(text)
+        if found is None:
+            found = seen[text] = analyzer(text)
+        return found
+
+    return analyse
+
+
 def vectorise(messages: Sequence[Message], params: Params) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
     """The request vectors and the binary matrix of their rare title 4-grams."""
     count = len(messages)
     min_df = 1 if count < 20 else 2
     max_df = max(params.max_df, min(1.0, 30 / count))  # a share cap means nothing on a few requests
-    docs = [_document(m) for m in messages]
-    titles = [_title(m) for m in messages]
-    word_block = _tfidf(words, docs, min_df=min_df, max_df=max_df)
+    docs, titles = _texts(messages)
+    word_block = _tfidf(_memoised(words), docs, min_df=min_df, max_df=max_df)
     title_block = _tfidf("char", titles, ngram_range=(3, 4), min_df=min_df)
     vectors = sparse.hstack(
         [
@@ -173,26 +217,69 @@ def similarity_graph(
     return sparse.vstack(parts).tocsr() if parts else sparse.csr_matrix((0, 0))
 
 
+def _distinct_rows(vectors: sparse.csr_matrix, rare: sparse.csr_matrix) -> tuple[I64, I64]:
+    """Requests whose vector and rare 4-grams are bit-for-bit those of an earlier request.
+
+    Returns `first`, the first row of each distinct vector (ascending), and `inverse`, the
+    distinct number of every row. Copies have bit-for-bit the same similarities to every other
+    row, so DBSCAN on the distinct rows, each weighted by its number of copies, finds the same
+    core requests and the same clusters, numbered alike (the first row of a copy set stands for
+    it, so DBSCAN meets the rows in the same order). An empty vector is no neighbour of its
+    copies (cosine 0), only of itself: it stays alone.
+    """
+    seen: dict[tuple[bytes, bytes, bytes], int] = {}
+    first: list[int] = []
+    inverse = np.empty(vectors.shape[0], dtype=np.int64)
+    pointer, indices, data = vectors.indptr, vectors.indices, vectors.data
+    rare_pointer, rare_indices = rare.indptr, rare.indices
+    for row in range(vectors.shape[0]):
+        start, stop = pointer[row], pointer[row + 1]
+        number = len(first)
+        if start < stop:
+            key = (
+                indices[start:stop].tobytes(),
+                data[start:stop].tobytes(),
+                rare_indices[rare_pointer[row] : rare_pointer[row + 1]].tobytes(),
+            )
+            number = seen.setdefault(key, number)
+        if number == len(first):
+            first.append(row)
+        inverse[row] = number
+    return np.asarray(first, dtype=np.int64), inverse
+
+
 def cluster(messages: Sequence[Message], params: Params | None = None) -> I64:
     """A topic label per request; requests no cluster takes get labels of their own."""
     params = params or Params()
     if not messages:
         return np.zeros(0, dtype=np.int64)
     vectors, rare = vectorise(messages, params)
-    graph = similarity_graph(vectors, rare, params)
+    first, inverse = _distinct_rows(vectors, rare)
+    copies = np.bincount(inverse).astype(np.float64)
+    graph = similarity_graph(vectors[first], rare[first], params)
+    self_distance = graph.diagonal()[copies > 1]
+    if np.any(self_distance == 0) or np.any(self_distance > min(params.eps, params.min_eps)):
+        # copies would not be neighbours of each other at every radius used (never with the
+        # defaults): cluster every row for itself, the slow way
+        first, inverse = np.arange(len(messages), dtype=np.int64), np.arange(len(messages), dtype=np.int64)
+        copies = np.ones(len(messages))
+        graph = similarity_graph(vectors, rare, params)
     labels = np.full(len(messages), -1, dtype=np.int64)
     next_label = 0
-    pending = [(np.arange(len(messages), dtype=np.int64), params.eps)]
+    pending = [(np.arange(len(first), dtype=np.int64), params.eps)]
     while pending:  # split incoherent clusters again with a tighter radius (see `coherence`)
-        rows, eps = pending.pop()
+        rows, eps = pending.pop()  # distinct rows, ascending
         found = DBSCAN(eps=eps, min_samples=params.min_samples, metric="precomputed").fit_predict(
-            graph[rows][:, rows]
+            graph[rows][:, rows], sample_weight=copies[rows]
         )
         for label in np.unique(found[found >= 0]):
-            members = rows[found == label]
+            distinct = rows[found == label]
+            chosen = np.zeros(len(first), dtype=bool)
+            chosen[distinct] = True
+            members = np.flatnonzero(chosen[inverse])  # every copy, ascending
             tighter = eps - params.eps_step
             if coherence(vectors, members) < params.coherence and tighter >= params.min_eps:
-                pending.append((members, tighter))
+                pending.append((distinct, tighter))
             else:
                 labels[members] = next_label
                 next_label += 1
@@ -239,6 +326,58 @@ def matches(terms: Sequence[str], text: str) -> bool:
     return need > 0 and sum(term in body for term in terms) >= need
 
 
+class TextIndex:
+    """Which of many texts hold a term, as `term in text` answers it, for many terms.
+
+    Counting a topic's earlier requests asks it for a few thousand terms over tens of thousands
+    of texts. The texts' character pairs are indexed once; a term's candidates are the texts
+    holding its rarest pair (all of its pairs for a two-character term: the answer itself), and
+    only those are searched. Terms shorter than two characters are searched in every text.
+    """
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.texts = list(texts)
+        lengths = np.fromiter((len(t) for t in self.texts), dtype=np.int64, count=len(self.texts))
+        codes = np.frombuffer(
+            "".join(self.texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32
+        ).astype(np.int64)
+        owner = np.repeat(np.arange(len(self.texts), dtype=np.int64), lengths)
+        # a pair starts at every character but the last of its text
+        starts = np.ones(len(codes), dtype=bool)
+        starts[np.cumsum(lengths)[lengths > 0] - 1] = False
+        pairs = (codes[:-1] << 21) | codes[1:] if len(codes) > 1 else codes[:0]
+        pairs, owner = pairs[starts[:-1]], owner[:-1][starts[:-1]]
+        order = np.argsort(pairs, kind="stable")  # texts stay ascending within a pair
+        pairs, owner = pairs[order], owner[order]
+        keep = np.ones(len(pairs), dtype=bool)
+        keep[1:] = (pairs[1:] != pairs[:-1]) | (owner[1:] != owner[:-1])
+        self.pairs, self.owner = pairs[keep], owner[keep]  # sorted by pair, then text
+        self.found: dict[str, npt.NDArray[np.bool_]] = {}
+
+    def _with_pair(self, pair: str) -> I64:
+        key = (ord(pair[0]) << 21) | ord(pair[1])
+        low, high = np.searchsorted(self.pairs, [key, key + 1])
+        found: I64 = self.owner[low:high]
+        return found
+
+    def holding(self, term: str) -> npt.NDArray[np.bool_]:
+        """A flag per text: whether it holds `term` (remembered for the next call)."""
+        flags = self.found.get(term)
+        if flags is None:
+            flags = np.zeros(len(self.texts), dtype=bool)
+            if len(term) < 2:
+                flags[:] = [term in text for text in self.texts]
+            else:
+                candidates = min((self._with_pair(term[i : i + 2]) for i in range(len(term) - 1)), key=len)
+                if len(term) > 2:
+                    texts = self.texts
+                    held = (term in texts[i] for i in candidates.tolist())
+                    candidates = candidates[np.fromiter(held, dtype=bool, count=len(candidates))]
+                flags[candidates] = True
+            self.found[term] = flags
+        return flags
+
+
 def heat(people: int, engagement: int, streets: int, volume: int, previous: float) -> float:
     """The heat index of docs/topics.md:
     ln(1 + people) + 0.5 ln(1 + likes + dislikes) + 0.5 ln(max(1, streets))
@@ -270,8 +409,8 @@ def rank_topics(
 ) -> list[Topic]:
     """Topics sorted by heat (highest first). `previous(terms, streets)` gives the mean monthly
     volume of matching requests before the period (growth); without it growth is 1."""
-    docs = [_document(m) for m in messages]
-    vectorizer = TfidfVectorizer(analyzer=words, sublinear_tf=True)
+    docs, _ = _texts(messages)
+    vectorizer = TfidfVectorizer(analyzer=_memoised(words), sublinear_tf=True)
     try:
         word_vectors = normalize(vectorizer.fit_transform(docs)).tocsr()
         vocabulary = list(vectorizer.get_feature_names_out())

@@ -1,4 +1,4 @@
-"""`megacity analyse hot-issues | topics | topic-track | replies`: monthly topics and reply quality.
+"""`megacity analyse hot-issues | topics | topic-track | topic-close | replies`: topics and replies.
 
 Registered in `megacity.cli` on the `analyse` group. User errors print one line starting with
 `error:` and exit with code 2 (like `megacity analyse repeats`).
@@ -20,7 +20,7 @@ from megacity.domain.errors import DomainError
 if TYPE_CHECKING:  # the analytics import scikit-learn: load them when a command runs, not with the CLI
     from megacity.analytics.topics import Message
 
-__all__ = ["hot_issues_cmd", "replies_cmd", "topic_track_cmd", "topics_cmd"]
+__all__ = ["hot_issues_cmd", "replies_cmd", "topic_close_cmd", "topic_track_cmd", "topics_cmd"]
 
 PROPOSAL_COLUMNS = (
     "rank",
@@ -158,9 +158,29 @@ def topic_track_cmd(
         for topic in list_topics(app=app):
             tracked = track(app=app, topic_id=int(topic["id"]), until=until)
             line = {k: tracked[k] for k in ("id", "month", "title", "status", "series")}
+            closed_at = tracked["closed_at"]
+            line["closed_at"] = None if closed_at is None else closed_at.isoformat()
             typer.echo(json.dumps(line, ensure_ascii=False))
     except DomainError as exc:
         fail(str(exc))
+
+
+def topic_close_cmd(
+    topic_id: Annotated[int, typer.Argument(metavar="ID", help="Id of the adopted topic (see topic-track).")],
+    database: Annotated[str, typer.Option("--database", help="Database URL.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is closed (recorded in the audit log).")],
+    by: Annotated[str, typer.Option("--by", help="Who closes (recorded in the audit log).")] = "cli",
+) -> None:
+    """Close an adopted topic whose problem is solved; its volume is still tracked."""
+    from megacity.cli_options import build_app
+    from megacity.services.topics import close
+
+    app = build_app(database)
+    try:
+        closed = close(app=app, topic_id=topic_id, actor=by, role="system", reason=reason)
+    except DomainError as exc:
+        fail(str(exc))
+    typer.echo(f"closed topic {closed['id']}: {closed['title']}")
 
 
 def replies_cmd(

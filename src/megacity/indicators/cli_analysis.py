@@ -5,6 +5,10 @@ trend). Registered on the indicators app by `register()`; errors are one `error:
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,6 +35,69 @@ MonthsOpt = Annotated[
 PeriodOpt = Annotated[str | None, typer.Option("--period", help="Period to analyse (default: the latest).")]
 LevelOpt = Annotated[str, typer.Option("--level", help="city, zone:<scheme>, district or street.")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Also write the result as CSV.")]
+
+
+@dataclass(frozen=True)
+class Read:
+    """The read options of an `analyse` command: where the panel comes from, what to show of it."""
+
+    data: Path | None = None
+    months: str | None = None
+    period: str | None = None
+    level: str = "district"
+    out: Path | None = None
+    database: str | None = None
+    profile: Path | None = None
+
+    def panel(self) -> tuple[Any, dict[str, int]]:
+        """The panel to analyse and the indicators' directions."""
+        return _panel(self.data, self.months, self.level, self.database, self.profile)
+
+    def city(self) -> Any:
+        """The city profile (org units, zones, covariates)."""
+        return _context(self.database, self.profile)[0]
+
+
+#: Every read option in the order of `--help`: (annotation, default). A command gets `--data`,
+#: `--months`, `--database` and `--profile` always, the others when `reads()` names them.
+_READ_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "data": (DataOpt, None),
+    "months": (MonthsOpt, None),
+    "period": (PeriodOpt, None),
+    "level": (LevelOpt, "district"),
+    "out": (OutOpt, None),
+    "database": (Database, None),
+    "profile": (ProfileOpt, None),
+}
+_ALWAYS = ("data", "months", "database", "profile")
+
+
+def reads(*extra: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command the read options after its own ones and pass them on as `read: Read`.
+
+    Typer has no option groups, and a callback on the `analyse` group would move these options
+    before the subcommand's name; so the decorator extends the signature Typer reads instead,
+    keeping each option's name, default and help in one place (the aliases above).
+    """
+    names = [name for name in _READ_OPTIONS if name in _ALWAYS or name in extra]
+
+    def decorate(func: Callable[..., None]) -> Callable[..., None]:
+        own = inspect.signature(func, eval_str=True)
+        added = [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=note, default=default)
+            for name, (note, default) in ((n, _READ_OPTIONS[n]) for n in names)
+        ]
+        mine = [p for p in own.parameters.values() if p.name != "read"]
+
+        @functools.wraps(func)
+        def wrapper(**kwargs: Any) -> None:
+            read = Read(**{name: kwargs.pop(name) for name in names if name in kwargs})
+            func(read=read, **kwargs)
+
+        wrapper.__signature__ = own.replace(parameters=[*mine, *added])  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
 
 
 def register(app: typer.Typer, plans: typer.Typer) -> None:
@@ -174,30 +241,27 @@ def _emit(rows: list[dict[str, Any]], out: Path | None) -> None:
 
 @analyse_app.command("strengths")
 @user_errors
+@reads("period", "level", "out")
 def strengths_cmd(
+    read: Read,
     unit: Annotated[str, typer.Option("--unit", help="uCode of the unit.")],
     k: Annotated[int, typer.Option("-k", min=1, help="How many indicators each way.")] = 3,
-    data: DataOpt = None,
-    months: MonthsOpt = None,
-    period: PeriodOpt = None,
-    level: LevelOpt = "district",
-    out: OutOpt = None,
-    database: Database = None,
-    profile: ProfileOpt = None,
 ) -> None:
     """The unit's strongest and weakest indicators (rank among the units of the period)."""
     from megacity.indicators.panel import strengths
 
-    table, dirs = _panel(data, months, level, database, profile)
-    found = strengths(table, unit, period=period, k=k, directions=dirs)
+    table, dirs = read.panel()
+    found = strengths(table, unit, period=read.period, k=k, directions=dirs)
     rows = [{"kind": kind, **e} for kind in ("strongest", "weakest") for e in found[kind]]
     typer.echo(f"{unit} {found['period']}")
-    _emit(rows, out)
+    _emit(rows, read.out)
 
 
 @analyse_app.command("weak-areas")
 @user_errors
+@reads("level", "out")
 def weak_cmd(
+    read: Read,
     indicator: Annotated[str, typer.Option("--indicator", help="Indicator code.")],
     threshold: Annotated[
         float | None, typer.Option("--threshold", help="Weak: worse than this value.")
@@ -208,17 +272,11 @@ def weak_cmd(
     consecutive: Annotated[
         int, typer.Option("--consecutive", min=1, help="For this many latest periods.")
     ] = 1,
-    data: DataOpt = None,
-    months: MonthsOpt = None,
-    level: LevelOpt = "district",
-    out: OutOpt = None,
-    database: Database = None,
-    profile: ProfileOpt = None,
 ) -> None:
     """Units weak on an indicator (below a threshold or in the bottom k) for n periods in a row."""
     from megacity.indicators.panel import weak_areas
 
-    table, dirs = _panel(data, months, level, database, profile)
+    table, dirs = read.panel()
     found = weak_areas(
         table,
         indicator,
@@ -230,82 +288,71 @@ def weak_cmd(
     if not found["enough_periods"]:
         typer.echo(f"only {len(found['periods'])} period(s) available, {consecutive} needed")
     typer.echo(f"{indicator} {','.join(found['periods'])}: {len(found['units'])} weak unit(s)")
-    _emit([{"uCode": u} for u in found["units"]], out)
+    _emit([{"uCode": u} for u in found["units"]], read.out)
 
 
 @analyse_app.command("zones")
 @user_errors
+@reads("period", "out")
 def zones_cmd(
+    read: Read,
     scheme: Annotated[str, typer.Option("--scheme", help="Zone scheme of the profile (zones.yaml).")],
     indicator: Annotated[list[str] | None, typer.Option("--indicator", help="Only these indicators.")] = None,
     standard: Annotated[
         list[str] | None, typer.Option("--standard", help="Zone-specific standard ZONE:INDICATOR=VALUE.")
     ] = None,
-    data: DataOpt = None,
-    months: MonthsOpt = None,
-    period: PeriodOpt = None,
-    out: OutOpt = None,
-    database: Database = None,
-    profile: ProfileOpt = None,
 ) -> None:
     """Compare districts across the zones of a scheme, each against its own standard."""
     from megacity.indicators.orgunits import zones
     from megacity.indicators.panel import compare_zones, parse_standards
 
-    table, dirs = _panel(data, months, "district", database, profile)
-    prof = _context(database, profile)[0]
+    table, dirs = read.panel()
     chosen, result = compare_zones(
         table,
-        zones(prof, scheme),
-        period=period,
+        zones(read.city(), scheme),
+        period=read.period,
         codes=indicator,
         standards=parse_standards(standard or []),
         directions=dirs,
     )
     typer.echo(f"{scheme} {chosen}")
-    _emit(result.to_dict("records"), out)
+    _emit(result.to_dict("records"), read.out)
 
 
 @analyse_app.command("covariates")
 @user_errors
+@reads("period")
 def covariates_cmd(
+    read: Read,
     indicator: Annotated[str, typer.Option("--indicator", help="Indicator code.")],
     covariate: Annotated[
         str, typer.Option("--covariate", help="population, area_km2, gdp_100m_yuan or density.")
     ] = "population",
-    data: DataOpt = None,
-    months: MonthsOpt = None,
-    period: PeriodOpt = None,
-    database: Database = None,
-    profile: ProfileOpt = None,
 ) -> None:
     """Correlation of a district indicator with a district covariate of the profile."""
     from megacity.indicators.orgunits import covariates
     from megacity.indicators.panel import covariate as correlate
     from megacity.indicators.service import profile_dir
 
-    table, _ = _panel(data, months, "district", database, profile)
-    prof = _context(database, profile)[0]
-    found = correlate(table, covariates(prof, profile_dir(profile)), indicator, covariate, period=period)
+    table, _ = read.panel()
+    values = covariates(read.city(), profile_dir(read.profile))
+    found = correlate(table, values, indicator, covariate, period=read.period)
     _emit([found], None)
 
 
 @analyse_app.command("trend")
 @user_errors
+@reads("level")
 def trend_cmd(
+    read: Read,
     unit: Annotated[str, typer.Option("--unit", help="uCode of the unit.")],
     indicator: Annotated[str, typer.Option("--indicator", help="Indicator code.")],
-    data: DataOpt = None,
-    months: MonthsOpt = None,
-    level: LevelOpt = "district",
-    database: Database = None,
-    profile: ProfileOpt = None,
 ) -> None:
     """The unit's series, least-squares slope per year and compound annual growth rate."""
     from megacity.indicators.io import format_number
     from megacity.indicators.panel import trend
 
-    table, _ = _panel(data, months, level, database, profile)
+    table, _ = read.panel()
     found = trend(table, unit, indicator)
     for point in found["series"]:
         typer.echo(f"{point['period']}\t{format_number(point['value'])}")

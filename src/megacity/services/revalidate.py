@@ -137,6 +137,7 @@ class RevalidatingCache(Generic[T]):
         return self.snapshot(url, key, compute, fresh=fresh).value
 
     def snapshot(self, url: str, key: str, compute: Callable[[], T], *, fresh: bool = False) -> Snapshot[T]:
+        """As `get`, with the data version and time of the result."""
         with engine_for(url).connect() as conn:
             version = data_version(conn)
         base = (url, key)

@@ -1,10 +1,14 @@
-"""Monthly topics (每月一题): propose a month's hottest topics, adopt one, track its volume.
+"""Monthly topics (每月一题): propose a month's hottest topics, adopt one, track it, close it.
 
 Proposals are computed on demand from the tickets table (`analytics/topics.py`); adopting a topic
 stores it in `monthly_topics` with an audit event in the same transaction. An adopted topic is
 tracked by the rule of docs/topics.md: a request of a later month belongs to it when its title
 and text hold at least min(3, len(terms)) of the topic's terms (and its street is one of the
 topic's streets when the topic stored any).
+
+Closing a topic (the problem is solved) sets its status to ``closed`` with who closed it, when
+and why, audited as `close_topic` in the same transaction. Tracking goes on after closing: the
+volume of the months after is how one sees whether the problem stayed solved.
 """
 
 from __future__ import annotations
@@ -15,20 +19,42 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+import numpy as np
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from megacity.analytics.topics import Message, Params, Topic, cluster, matches, rank_topics
+from megacity.analytics.topics import (
+    Message,
+    Params,
+    TextIndex,
+    Topic,
+    cluster,
+    matches,
+    rank_topics,
+)
 from megacity.bootstrap import Megacity
-from megacity.domain.errors import NotFoundError, ValidationError
+from megacity.domain.errors import ConflictError, NotFoundError, ValidationError
 from megacity.domain.privacy import mask_text
+from megacity.nlp.text import normalise
 from megacity.store.followup_tables import monthly_topics
 from megacity.store.tables import tickets
 
-__all__ = ["Proposal", "adopt", "list_topics", "month_bounds", "propose", "propose_from", "track"]
+__all__ = [
+    "Proposal",
+    "adopt",
+    "close",
+    "list_topics",
+    "month_bounds",
+    "propose",
+    "propose_from",
+    "track",
+]
 
 LOCAL_STREETS = 3  # an adopted topic keeps its streets only when it spans at most this many
 GROWTH_MONTHS = 3  # growth compares with the mean of this many previous months
+REASON_LIMIT = 1000  # characters of a closing reason (it is stored in the audit log)
+ADOPTED, CLOSED = "adopted", "closed"
+CLOSE_ACTION = "close_topic"
 
 
 @dataclass(frozen=True)
@@ -102,6 +128,58 @@ def _count(messages: Sequence[Message], terms: Sequence[str], streets: Sequence[
     )
 
 
+class _History:
+    """Earlier months' requests, indexed once to count the matches of many topics.
+
+    `previous` is asked for every topic of a month (hundreds), each time over every request of
+    three months (a quarter of a million in a city of Beijing's size): `_count` per topic took
+    minutes. Here each distinct title and text is normalised once, a `TextIndex` says which of
+    them hold each term, and a topic's count adds up the hits per distinct (text, street) pair:
+    the same integers as `_count` gives, summed over the months.
+    """
+
+    def __init__(self, months: Sequence[Sequence[Message]]) -> None:
+        self.months = len(months)
+        texts: dict[tuple[str, str], int] = {}
+        pairs: dict[tuple[int, str | None], int] = {}
+        for month in months:
+            for m in month:
+                text = texts.setdefault((m.title, m.text), len(texts))
+                pairs[text, m.street] = pairs.get((text, m.street), 0) + 1
+        self.index = TextIndex([normalise(f"{title}。{text}") for title, text in texts])
+        streets = sorted({street for _, street in pairs if street is not None})
+        self.street_codes = {street: code for code, street in enumerate(streets)}
+        self.text_of = np.fromiter((text for text, _ in pairs), dtype=np.int64, count=len(pairs))
+        self.street_of = np.fromiter(
+            (-1 if street is None else self.street_codes[street] for _, street in pairs),
+            dtype=np.int64,
+            count=len(pairs),
+        )
+        self.copies = np.fromiter(pairs.values(), dtype=np.int64, count=len(pairs))
+
+    def count(self, terms: Sequence[str], streets: Sequence[str]) -> int:
+        """`_count` over all the months together: requests holding min(3, len(terms)) of the
+        terms, in one of `streets` when any are given."""
+        need = min(3, len(terms))
+        if need == 0:
+            return 0
+        held = np.zeros(len(self.index.texts), dtype=np.int64)
+        for term in terms:  # a term listed twice counts twice, as in `matches`
+            held += self.index.holding(term)
+        chosen = (held >= need)[self.text_of]
+        if streets:
+            codes = [self.street_codes[s] for s in set(streets) if s in self.street_codes]
+            chosen &= np.isin(self.street_of, codes)
+        return int(self.copies[chosen].sum())
+
+    def previous(self, terms: list[str], streets: list[str]) -> float:
+        """Mean monthly volume of the requests matching a topic (in its streets when it has few)."""
+        if not self.months:
+            return 0.0
+        local = streets if len(streets) <= LOCAL_STREETS else []
+        return self.count(terms, local) / self.months
+
+
 def propose_from(
     messages: Sequence[Message],
     history: Sequence[Sequence[Message]] = (),
@@ -109,12 +187,7 @@ def propose_from(
     params: Params | None = None,
 ) -> list[Proposal]:
     """The `top` hottest topics of `messages`; `history` holds earlier months (growth)."""
-
-    def previous(terms: list[str], streets: list[str]) -> float:
-        if not history:
-            return 0.0
-        local = streets if len(streets) <= LOCAL_STREETS else []
-        return sum(_count(month, terms, local) for month in history) / len(history)
+    previous = _History(history).previous
 
     ranked: list[Topic] = rank_topics(messages, cluster(messages, params), previous)[:top]
     return [
@@ -178,7 +251,7 @@ def adopt(
         "category_codes": list(category_codes),
         "street_codes": streets,
         "heat": heat,
-        "status": "adopted",
+        "status": ADOPTED,
         "adopted_at": now,
         "adopted_by": actor,
     }
@@ -197,8 +270,52 @@ def adopt(
     return {"id": int(topic_id), **values}
 
 
+def close(
+    *,
+    app: Megacity,
+    topic_id: int,
+    actor: str,
+    role: str,
+    reason: str,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """Close an adopted topic (its problem is solved) with an audited reason; returns the topic.
+
+    The status changes only from ``adopted``, in one conditional UPDATE: of two people closing
+    the same topic at once, one wins and the other gets a conflict, never a second event.
+    """
+    text = reason.strip()
+    if not text:
+        raise ValidationError("closing a topic needs a reason", field="reason")
+    if len(text) > REASON_LIMIT:
+        raise ValidationError(f"a reason has at most {REASON_LIMIT} characters", field="reason")
+    when = at or app.clock()
+    with app.uow() as uow:
+        conn = uow.connection
+        changed = conn.execute(
+            update(monthly_topics)
+            .where(monthly_topics.c.id == topic_id, monthly_topics.c.status == ADOPTED)
+            .values(status=CLOSED, closed_at=when, closed_by=actor, close_reason=text)
+        ).rowcount
+        row = conn.execute(select(monthly_topics).where(monthly_topics.c.id == topic_id)).first()
+        if row is None:
+            raise NotFoundError(f"no monthly topic {topic_id}")
+        if not changed:
+            raise ConflictError(f"monthly topic {topic_id} is {row.status}, not {ADOPTED}")
+        uow.audit.note(
+            action=CLOSE_ACTION,
+            actor=actor,
+            role=role,
+            at=when,
+            reason=text,
+            payload={"topic_id": int(topic_id), "month": row.month},
+        )
+        uow.commit()
+    return dict(row._mapping)
+
+
 def list_topics(*, app: Megacity) -> list[dict[str, Any]]:
-    """Every adopted topic, newest month first."""
+    """Every adopted topic, open or closed, newest month first."""
     with app.uow(write=False) as uow:
         rows = uow.connection.execute(
             select(monthly_topics).order_by(monthly_topics.c.month.desc(), monthly_topics.c.id)
@@ -207,7 +324,10 @@ def list_topics(*, app: Megacity) -> list[dict[str, Any]]:
 
 
 def track(*, app: Megacity, topic_id: int, until: str | None = None) -> dict[str, Any]:
-    """Monthly volume of a topic from its month up to `until` (default: the clock's month)."""
+    """Monthly volume of a topic from its month up to `until` (default: the clock's month).
+
+    A closed topic is tracked on, past its closing: that is how one sees it stayed solved.
+    """
     zone = app.profile.timezone
     with app.uow(write=False) as uow:
         row = uow.connection.execute(select(monthly_topics).where(monthly_topics.c.id == topic_id)).first()

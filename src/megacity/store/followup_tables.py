@@ -83,4 +83,7 @@ monthly_topics = Table(
     Column("status", String(16), nullable=False, default="adopted"),  # adopted, closed
     _ts("adopted_at", nullable=False),
     Column("adopted_by", String(64), nullable=False),
+    _ts("closed_at"),  # migration 0006: set when the topic's problem is solved
+    Column("closed_by", String(64)),
+    Column("close_reason", Text),
 )

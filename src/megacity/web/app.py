@@ -58,11 +58,14 @@ def _warm_dispatcher(megacity: Megacity) -> None:
 
 
 def _warm_pages(megacity: Megacity) -> None:
-    """Compute the current month's ranking (and the monitoring page's 12 months) once at start,
-    so the first visitor of those pages does not wait for the engine (seconds at 1M requests)."""
+    """Read the current month's ranking and monitoring panel once at start (stored by `megacity
+    refresh`, else computed) and the landing page's counts, so that the first visitors do not
+    pay for cold caches (a second at a million requests)."""
+    from megacity.services import queries
     from megacity.web.pages import monitoring_data, ranking_data
 
     try:
+        queries.overview(app=megacity)
         month = ranking_data.current_month(megacity)
         ranking_data.month_ranking(megacity, month)
         monitoring_data.district_panel(megacity, month)

@@ -1,4 +1,4 @@
-"""/api/topics (每月一题: proposals, adoption, tracking) and /api/replies/check (reply quality)."""
+"""/api/topics (每月一题: proposals, adoption, tracking, closing) and /api/replies/check (reply quality)."""
 
 from __future__ import annotations
 
@@ -39,6 +39,13 @@ class AdoptBody(BaseModel):
     heat: Annotated[float, Field(strict=True)] | None = None
 
 
+class CloseBody(BaseModel):
+    """Why the topic is closed: the problem is solved, or no longer a 每月一题 (audited)."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=service.REASON_LIMIT)
+
+
 class MonthlyTopic(BaseModel):
     id: int
     month: str
@@ -47,9 +54,12 @@ class MonthlyTopic(BaseModel):
     street_codes: list[str]
     category_codes: list[str]
     heat: float | None
-    status: str
+    status: str = Field(description="adopted, or closed once its problem is solved")
     adopted_at: datetime
     adopted_by: str
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+    close_reason: str | None = None
 
 
 class VolumePoint(BaseModel):
@@ -120,9 +130,22 @@ def adopt_topic(app: MegacityDep, actor: Adopter, body: AdoptBody) -> dict[str, 
     )
 
 
+@router.post("/api/topics/{topic_id}/close", response_model=MonthlyTopic)
+def close_topic(
+    app: MegacityDep,
+    actor: Adopter,
+    topic_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    body: CloseBody,
+) -> dict[str, Any]:
+    """Close an adopted topic with a reason (audited); 409 when it is closed already."""
+    return service.close(
+        app=app, topic_id=topic_id, actor=actor.name, role=actor.role.value, reason=body.reason
+    )
+
+
 @router.get("/api/topics", response_model=list[MonthlyTopic])
 def adopted_topics(app: MegacityDep, _: Reader) -> list[dict[str, Any]]:
-    """Every adopted topic, newest month first."""
+    """Every adopted topic, open or closed (with who closed it, when and why), newest month first."""
     return service.list_topics(app=app)
 
 

@@ -31,7 +31,7 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"
     READ_KEY_COMPLAINANTS = "read_key_complainants"  # 重点诉求人 directory and profiles
     MANAGE_KEY_COMPLAINANTS = "manage_key_complainants"
-    ADOPT_TOPICS = "adopt_topics"  # 每月一题: adopt a proposed monthly topic
+    ADOPT_TOPICS = "adopt_topics"  # 每月一题: adopt a proposed monthly topic, close it when solved
     CHECK_REPLIES = "check_replies"  # score a draft reply before it goes out
 
 

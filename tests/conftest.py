@@ -28,7 +28,7 @@ from megacity.store.database import engine_for, normalise_url
 from megacity.web.app import create_app
 
 PG_URL = os.environ.get("MEGACITY_TEST_DATABASE_URL")
-# Pages show complete rankings and analyses of the current data in tests (production waits 0.25 s,
+# Pages show complete rankings and analyses of the current data in tests (production waits 0.2 s,
 # then shows a result up to 10 minutes old while the new one is computed in the background);
 # tests/integration/test_section_cache.py tests that path itself.
 os.environ.setdefault("MEGACITY_PAGE_WAIT_SECONDS", "60")

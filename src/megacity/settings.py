@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     client_requests_per_minute: int = 600
     complainant_daily_limit: int = 20
-    page_wait_seconds: float = 0.25  # ranking/monitoring/analysis pages wait this long for a cold result
+    page_wait_seconds: float = 0.2  # ranking/monitoring/analysis pages wait this long for a cold result
     page_max_age_seconds: float = 600.0  # ... and show a result this young at once while it is renewed
     dispatch_model: Path | None = None  # model folder; default <files_dir>/models/dispatch (docs/dispatch.md)
 

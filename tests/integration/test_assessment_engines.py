@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, insert, make_url, select, text
 
 from megacity.assessment.backends import EngineName, open_tickets, spark_available
 from megacity.assessment.engine import Result, run, source_window
-from megacity.assessment.explain import Explanation, explain
+from megacity.assessment.explain import Explanation, explain, explain_all
 from megacity.assessment.rules import Options, Weights, month_indexes, parse_as_of
 from megacity.bootstrap import bootstrap
 from megacity.demo import generate
@@ -207,3 +207,24 @@ def test_spark_gives_the_identical_table(demo: Demo, baseline: tuple[Result, lis
     if reason:
         pytest.skip(f"Spark engine test: {reason}")
     assert_identical(compute(EngineName.SPARK, (), tickets=demo.parquet, database=None), baseline)
+
+
+def test_one_pass_explains_every_unit_as_explaining_each_does(demo: Demo) -> None:
+    """`explain_all` (what `megacity refresh` keeps for the ranking page) equals `explain` per code."""
+    profile, opts = bootstrap_profile(), options()
+    window = source_window(opts, profile.timezone)
+    with open_tickets(
+        engine=EngineName.DUCKDB,
+        timezone=profile.timezone,
+        window=window,
+        tickets=demo.parquet,
+        database=None,
+    ) as o:
+        result = run(o, profile, opts)
+        every = explain_all(o.tickets, profile, opts, result)
+        codes = sorted({str(r["unit_code"]) for r in result.rows})
+        assert set(every) == set(codes)
+        for code in codes:
+            one = explain(o.tickets, profile, opts, result, code)
+            assert every[code] == one, code
+    assert sum(len(e.tickets) for e in every.values()) > 100  # a real test: many tickets lost points

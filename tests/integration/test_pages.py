@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 
 from megacity.bootstrap import Megacity
@@ -40,3 +42,19 @@ def test_unknown_page_is_an_html_error_for_browsers(http: httpx.Client) -> None:
     assert "404 Not found" in english.text and 'lang="en"' in english.text
     api = http.get("/api/nope")
     assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"
+
+
+def test_landing_counts_of_a_moment_ago_are_shown_with_their_time(
+    http: httpx.Client, megacity: Megacity
+) -> None:
+    create(http, megacity)
+    assert '<strong id="total">1</strong>' in http.get("/").text
+    megacity.settings.page_max_age_seconds = 600  # production: counts up to 10 minutes old at once
+    create(http, megacity)
+    stale = http.get("/").text
+    assert '<strong id="total">1</strong>' in stale and 'class="flash flash-info as-of"' in stale
+    deadline = time.monotonic() + 30  # recounted behind the page
+    while '<strong id="total">2</strong>' not in (page := http.get("/").text):
+        assert time.monotonic() < deadline, "the counts were not renewed"
+        time.sleep(0.05)
+    assert "as-of" not in page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -11,6 +12,8 @@ import pyarrow as pa
 import pytest
 
 from megacity.analytics.complainants import (
+    LABEL_NAMES,
+    Profile,
     Thresholds,
     build_profiles,
     load_thresholds,
@@ -125,3 +128,123 @@ def test_thresholds_come_from_the_profile_folder(tmp_path: Path) -> None:
     (tmp_path / "profile.yaml").write_text("code: x\n")
     (tmp_path / "complainants.yaml").write_text("repeat_requests: 7\n")
     assert load_thresholds(tmp_path / "profile.yaml").repeat_requests == 7  # the file, as --profile allows
+
+
+def _repeats_by_definition(data: Orders, masters: np.ndarray) -> np.ndarray:
+    """person_repeats as first written: chain by chain, in (time, id) order."""
+    chains: dict[int, list[int]] = {}
+    for row, master in enumerate(masters.tolist()):
+        chains.setdefault(master, []).append(row)
+    out = np.zeros(len(data), dtype=bool)
+    for rows in chains.values():
+        seen: set[str] = set()
+        for row in sorted(rows, key=lambda r: (data.times[r], data.ids[r])):
+            person = data.complainants[row]
+            out[row] = bool(person and person in seen)
+            seen.add(person)
+    return out
+
+
+def _profiles_by_definition(data: Orders, repeats: np.ndarray, th: Thresholds) -> list[Profile]:
+    """build_profiles as first written: a loop per person, Counter per person."""
+    from collections import Counter
+
+    rows_of: dict[str, list[int]] = {}
+    seen_ids: set[str] = set()
+    for row, person in enumerate(data.complainants):
+        if person and data.ids[row] not in seen_ids:
+            rows_of.setdefault(person, []).append(row)
+        seen_ids.add(data.ids[row])
+
+    def top(counts: Counter[str]) -> str:
+        return "|".join(f"{c}:{n}" for c, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:3])
+
+    def local(seconds: float) -> str:
+        return datetime.fromtimestamp(seconds, UTC).astimezone(ZONE).isoformat()
+
+    out = []
+    for person, rows in rows_of.items():
+        index = np.array(rows)
+        times = np.sort(data.times[index][~np.isnan(data.times[index])])
+        ends = np.searchsorted(times, times + th.frequent_window_days * 86400.0, side="left")
+        peak = int((ends - np.arange(len(times))).max()) if len(times) else 0
+        cats = Counter(data.categories[r] for r in rows if data.categories[r])
+        streets = Counter(data.streets[r] for r in rows if data.streets[r])
+        rated = sum(1 for r in rows if data.satisfaction[r])
+        unhappy = sum(1 for r in rows if data.satisfaction[r] == "dissatisfied")
+        rate = unhappy / rated if rated else None
+        repeated = int(np.count_nonzero(repeats[index]))
+        labels = [
+            name
+            for name, applies in (
+                ("frequent", peak >= th.frequent_requests),
+                ("repeat", repeated >= th.repeat_requests),
+                (
+                    "unsatisfied",
+                    rate is not None and rated >= th.unsatisfied_min_rated and rate >= th.unsatisfied_rate,
+                ),
+            )
+            if applies
+        ]
+        out.append(
+            Profile(
+                complainant_id=person,
+                requests=len(rows),
+                first_seen=local(float(times[0])) if len(times) else "",
+                last_seen=local(float(times[-1])) if len(times) else "",
+                peak_in_window=peak,
+                category_count=len(cats),
+                categories=top(cats),
+                street_count=len(streets),
+                streets=top(streets),
+                rated=rated,
+                unsatisfied=unhappy,
+                unsatisfied_rate=None if rate is None else round(rate, 4),
+                repeats=repeated,
+                repeat_share=round(repeated / len(rows), 4),
+                excluded=int(np.count_nonzero(data.excluded[index])),
+                labels="|".join(labels),
+                labels_zh="|".join(LABEL_NAMES[name] for name in labels),
+            )
+        )
+    return sorted(out, key=lambda p: (-p.requests, p.complainant_id))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_vectorised_profiles_match_their_definition(seed: int) -> None:
+    """Random tickets with what the group-bys must get right: people with one request, equal
+    times (ties broken by id), requests exactly one window apart, tied category counts, rows
+    without a time or a complainant, a repeated id, and rows out of time order."""
+    rng = random.Random(seed)
+    people = [f"p{n}" for n in range(25)] + [""]
+    rows = []
+    for n in range(300):
+        days = rng.choice((0, 1, 1, 10, 10, 20, 30, 31, 45, 70)) + rng.choice((0, 0, 0.5))
+        rows.append(
+            ticket(
+                n,
+                rng.choice(people[:5]) if n % 7 else rng.choice(people),
+                days,
+                id=f"t{rng.randrange(300):04d}" if n % 50 == 0 else f"t{n:04d}",  # an id again
+                category_code=rng.choice(("010216", "010201", "020101", "")),
+                street_code=rng.choice(("110101001", "110101002", "")),
+                satisfaction=rng.choice((None, "satisfied", "dissatisfied", "DISSATISFIED")),
+                excluded=rng.random() < 0.1,
+            )
+        )
+        if n % 40 == 0:
+            rows[-1]["received_at"] = None
+    if seed % 2:
+        rows.sort(key=lambda r: (r["received_at"] is None, r["received_at"] or T0, r["id"]))
+    else:
+        rng.shuffle(rows)
+    data = orders(rows)
+    masters = np.array(
+        [rng.choice((row, row, row - 1 if row else 0, rng.randrange(len(rows)))) for row in range(len(rows))]
+    )
+    repeats = person_repeats(data, masters)
+    assert repeats.tolist() == _repeats_by_definition(data, masters).tolist()
+    th = Thresholds(frequent_requests=4, frequent_window_days=10, repeat_requests=2, unsatisfied_min_rated=2)
+    found = build_profiles(data, repeats, th, ZONE)
+    assert found == _profiles_by_definition(data, repeats, th)
+    assert any(p.requests == 1 for p in found) and any(p.labels for p in found)

@@ -230,3 +230,72 @@ def test_missing_file_or_column_is_a_table_error(tmp_path: Path) -> None:
     )
     with pytest.raises(TableError, match="complainant_id"):
         read_requests(path)
+
+
+def _chains_one_text_at_a_time(
+    times: np.ndarray, people: np.ndarray, streets: np.ndarray, texts: list[str], params: Params
+) -> np.ndarray:
+    """`find_chains` by its definition: every request shingled and scored on its own."""
+    shingles = shingle(texts)
+    weights = TokenWeights()
+    weights.add(shingles)
+    detector = RepeatDetector(params, weights, learn=False)
+    chains = UnionFind(len(times))
+    for start in range(0, len(times), 7):
+        rows = np.arange(start, min(start + 7, len(times)))
+        links = detector.feed(times[rows], people[rows], streets[rows], shingles.take(rows))
+        chains.union(links.earlier, links.later)
+    return chains.roots()
+
+
+def test_texts_scored_once_give_the_chains_of_scoring_every_request() -> None:
+    """find_chains shingles each distinct text once and scores a pair of texts once per batch
+    (street and person pairs apart): copies, matters 60 days apart (the window's edge, either
+    side) and batches of 7 must give the same chains as scoring every request on its own."""
+    from megacity.analytics.repeats import find_chains
+
+    rng = random.Random(11)
+    short = ("安贞里小区3号楼东侧", "安贞里小区北门外的垃圾站")  # inside longer texts: damping decides
+    pool = [
+        normalise(None, t) for t in (LAMP, LAMP_AGAIN, LAMP_NEIGHBOUR, LAMP_TYPOS, RUBBISH, PARKING, *short)
+    ]
+    days: list[float] = []
+    for matter in range(40):
+        start = rng.choice((0.0, 10.0, 30.0, 59.0))
+        days += [start, start + rng.choice((0.5, 60.0, 60.0 + 1e-3, 61.0))] + [start + 3.0] * (matter % 3)
+    days.sort()
+    count = len(days)
+    times = np.array([(START + timedelta(days=d)).timestamp() for d in days])
+    people = np.array([rng.randrange(-1, 6) for _ in range(count)], dtype=np.int64)
+    streets = np.array([rng.randrange(-1, 3) for _ in range(count)], dtype=np.int64)
+    texts = [rng.choice(pool) for _ in range(count)]
+    # a text inside a longer one links through its complainant (little damping) but not
+    # through the street alone (much damping): the same two texts, two different scores
+    for params in (Params(), Params(damping=1.0, street_damping=50.0, street_evidence=0.0)):
+        expected = _chains_one_text_at_a_time(times, people, streets, texts, params)
+        assert len(set(texts)) < count and len(set(expected.tolist())) < count  # copies, and chains
+        assert find_chains(times, people, streets, texts, params, batch=7).tolist() == expected.tolist()
+
+
+def test_group_rows_is_group_requests() -> None:
+    """The (time, id) order, duplicate ids and rows without a time, as `analyse repeats` has them."""
+    from megacity.analytics.repeats import group_rows
+
+    rows: list[Row] = [
+        ("r1", 0, LAMP, "p1", "s1"),
+        ("r2", 2, LAMP_AGAIN, "p1", "s1"),
+        ("r0", 2, LAMP_TYPOS, "p2", "s1"),
+        ("r1", 5, RUBBISH, "p3", "s2"),  # the same id again: stands with the first r1
+        ("r3", 9, LAMP_NEIGHBOUR, "", "s1"),
+        ("r4", 61, LAMP, "p1", "s1"),
+        ("r5", 70, PARKING, "p4", ""),
+    ]
+    for seed in range(4):
+        shuffled = rows[:]
+        random.Random(seed).shuffle(shuffled)
+        data = table(shuffled)
+        data.times[[i for i, r in enumerate(shuffled) if r[0] == "r5"]] = np.nan
+        masters, timeless = group_rows(
+            data.ids, data.times, data.people, data.streets, data.titles, data.texts, Params()
+        )
+        assert masters.tolist() == group_requests(data, Params()).tolist() and timeless == 1

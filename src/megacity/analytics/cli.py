@@ -15,9 +15,8 @@ from typing import Annotated, NoReturn
 import numpy as np
 import typer
 
-from megacity.analytics.repeats import DAY, F64, Params, find_chains
+from megacity.analytics.repeats import DAY, F64, Params, group_rows
 from megacity.analytics.tables import RequestTable, TableError, read_requests
-from megacity.analytics.textnorm import normalise_many
 
 app = typer.Typer(
     help="Analytics over the canonical ticket table (a Parquet/CSV file or the database).",
@@ -98,21 +97,14 @@ def _profile_settings(profile: Path | None) -> tuple[float, str]:
 
 
 def group_requests(table: RequestTable, params: Params) -> np.ndarray:
-    """For each row, the row of its chain's master. Rows without a time stay alone; ids are
-    deduplicated (the first row of an id stands for all of them)."""
-    count = len(table)
-    first_of: dict[str, int] = {}
-    unique = np.array([first_of.setdefault(i, row) == row for row, i in enumerate(table.ids)], dtype=bool)
-    usable = np.flatnonzero(unique & ~np.isnan(table.times))
-    order = usable[np.lexsort((np.array([table.ids[i] for i in usable], dtype=object), table.times[usable]))]
-    timeless = int(np.count_nonzero(unique)) - len(order)
+    """For each row, the row of its chain's master (`repeats.group_rows`: rows without a time
+    stay alone, the first row of an id stands for all of them), warning about timeless rows."""
+    masters, timeless = group_rows(
+        table.ids, table.times, table.people, table.streets, table.titles, table.texts, params
+    )
     if timeless:
         typer.echo(f"warning: {timeless} request(s) without a readable received_at kept alone", err=True)
-    texts = normalise_many([table.titles[i] for i in order], [table.texts[i] for i in order])
-    roots = find_chains(table.times[order], table.people[order], table.streets[order], texts, params)
-    masters = np.arange(count, dtype=np.int64)
-    masters[order] = order[roots]
-    return np.array([masters[first_of[i]] for i in table.ids], dtype=np.int64)
+    return masters
 
 
 def write_groups(path: Path, ids: list[str], masters: np.ndarray) -> None:

@@ -10,21 +10,24 @@ no workflow columns) still yields profiles. Dispute reasons live only in the aud
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import gc
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeAlias, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-from sqlalchemy import select
+from sqlalchemy import Boolean, Enum, Integer, String, select, type_coerce
 from sqlalchemy.engine import Connection
 
 from megacity.analytics.tables import RequestTable, TableError, _booleans, _codes, _instants, read_columns
 
-__all__ = ["COLUMNS", "DisputeEvent", "Orders", "TableError", "read_disputes", "read_orders"]
+__all__ = ["COLUMNS", "DisputeEvent", "Orders", "TableError", "bulk", "read_disputes", "read_orders"]
 
 COLUMNS = (
     "id",
@@ -47,6 +50,7 @@ COLUMNS = (
 )
 WORKFLOW = ("excluded", "exclusion_state", "dispute_count", "reopen_count", "overdue", "escalation")
 I64 = npt.NDArray[np.int64]
+Column: TypeAlias = "pa.ChunkedArray | list[Any]"  # a text column read from the database is a list
 F64 = npt.NDArray[np.float64]
 BOOL = npt.NDArray[np.bool_]
 T = TypeVar("T")
@@ -102,6 +106,23 @@ class DisputeEvent:
     unit_code: str  # dispute: the unit that disputed; redispatch: the unit it went to
 
 
+@contextmanager
+def bulk() -> Iterator[None]:
+    """Pause the cyclic garbage collector while millions of objects are made and kept.
+
+    Reading a million rows makes tens of millions of tuples, strings and list entries that all
+    survive; each collection would walk them all again, and did double the reading time. Memory
+    is still freed by reference counting; collection resumes (if it was on) at the end.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def read_orders(
     path: Path | None, database: str | None, timezone: str, required: Sequence[str] = ("id", "received_at")
 ) -> Orders:
@@ -119,9 +140,10 @@ def read_orders(
     return orders_from_columns(columns, zone)
 
 
-def read_orders_from(conn: Connection, timezone: str) -> Orders:
-    """The tickets table through an open connection (services and the API)."""
-    return orders_from_columns(_database_columns(conn), ZoneInfo(timezone))
+def read_orders_from(conn: Connection, timezone: str, columns: Sequence[str] = COLUMNS) -> Orders:
+    """The tickets table through an open connection (services and the API); only `columns`
+    are read (the others get their neutral defaults)."""
+    return orders_from_columns(_database_columns(conn, columns), ZoneInfo(timezone))
 
 
 def read_disputes(database: str) -> list[DisputeEvent]:
@@ -178,20 +200,77 @@ def _with_database(url: str, read: Callable[[Connection], T]) -> T:
         raise TableError(f"cannot read the database: {str(exc).splitlines()[0]}") from None
 
 
-def _database_columns(conn: Connection) -> dict[str, pa.ChunkedArray]:
-    from megacity.store.tables import tickets
-
-    wanted = [tickets.c[name] for name in COLUMNS]
-    rows = conn.execute(select(*wanted).order_by(tickets.c.received_at, tickets.c.id)).all()
-    return {name: pa.chunked_array([pa.array([row[i] for row in rows])]) for i, name in enumerate(COLUMNS)}
+def _database_columns(conn: Connection, names: Sequence[str] = COLUMNS) -> dict[str, Column]:
+    return select_columns(conn, names)
 
 
-def orders_from_columns(columns: dict[str, pa.ChunkedArray], zone: ZoneInfo) -> Orders:
-    """Typed per-ticket lists from raw columns; missing columns get neutral defaults."""
+def select_columns(conn: Connection, names: Sequence[str], where: Any = None) -> dict[str, Column]:
+    """Columns of the tickets table (those `where` selects), in (received_at, id) order.
+
+    Text columns stay the Python lists the driver gave (they are used as `str` anyway: a round
+    trip through pyarrow costs seconds at a million rows); instants and the rest are pyarrow.
+    SQLite keeps instants as naive UTC text; they are read as text and parsed by pyarrow in one
+    call, not one `datetime` per value (a million rows have two million instants).
+    """
+    from megacity.store.tables import Instant, tickets
+
+    sqlite = conn.dialect.name == "sqlite"
+    kinds = {name: tickets.c[name].type for name in names}
+    stamps = {name for name, kind in kinds.items() if sqlite and isinstance(kind, Instant)}
+    wanted = [type_coerce(tickets.c[n], String).label(n) if n in stamps else tickets.c[n] for n in names]
+    query = select(*wanted).order_by(tickets.c.received_at, tickets.c.id)
+    plain = sqlite and where is None and all(_driver_value(kind) for kind in kinds.values())
+    if plain:  # nothing to convert but booleans: the driver's tuples, not SQLAlchemy's Rows
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            sql = str(query.compile(dialect=conn.dialect))
+            rows: Sequence[Sequence[Any]] = cursor.execute(sql).fetchall()
+        finally:
+            cursor.close()
+    else:
+        rows = conn.execute(query if where is None else query.where(where)).all()
+    values: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+    out: dict[str, Column] = {}
+    for name, column in zip(names, values, strict=True):
+        if name in stamps:
+            out[name] = _utc_text(column)
+        elif isinstance(kinds[name], String):
+            out[name] = list(column)
+        elif plain and isinstance(kinds[name], Boolean):  # SQLite's 0/1, as SQLAlchemy reads them
+            out[name] = pa.chunked_array([pa.array([None if v is None else bool(v) for v in column])])
+        else:
+            out[name] = pa.chunked_array([pa.array(column)])
+    return out
+
+
+def _driver_value(kind: Any) -> bool:
+    """Whether SQLite's value of a column of this type is what SQLAlchemy would give (or, for
+    a boolean, its 0/1): plain text, integers, and instants read as text."""
+    from megacity.store.tables import Instant
+
+    if isinstance(kind, Enum):
+        return False
+    return isinstance(kind, String | Integer | Boolean | Instant)
+
+
+def _utc_text(values: Sequence[str | None]) -> pa.ChunkedArray:
+    """SQLite's naive UTC text ("2025-01-02 03:04:05.000006") as UTC instants."""
+    text = pa.array(values, pa.string())
+    try:
+        stamps = text.cast(pa.timestamp("us")).cast(pa.timestamp("us", tz="UTC"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        parsed = [None if v is None else datetime.fromisoformat(v).replace(tzinfo=UTC) for v in values]
+        stamps = pa.array(parsed, pa.timestamp("us", tz="UTC"))
+    return pa.chunked_array([stamps])
+
+
+def orders_from_columns(columns: Mapping[str, Column], zone: ZoneInfo) -> Orders:
+    """Typed per-ticket lists from raw columns; missing columns get neutral defaults. Text
+    columns may be pyarrow or Python lists; the others are pyarrow."""
     ids = _text(columns.get("id"), 0)
     count = len(ids)
     state = _text(columns.get("exclusion_state"), count)
-    excluded = _booleans(columns.get("excluded"), count) == 1
+    excluded = _flags(columns.get("excluded"), count) == 1
     excluded |= np.array([s not in ("", "none", "rejected") for s in state], dtype=bool)
     return Orders(
         ids=ids,
@@ -202,7 +281,7 @@ def orders_from_columns(columns: dict[str, pa.ChunkedArray], zone: ZoneInfo) -> 
         streets=_text(columns.get("street_code"), count),
         categories=_text(columns.get("category_code"), count),
         units=_text(columns.get("unit_code"), count),
-        resolved=_booleans(columns.get("resolved"), count),
+        resolved=_flags(columns.get("resolved"), count),
         callbacks=_instants(columns["callback_at"], zone)
         if "callback_at" in columns
         else np.full(count, np.nan),
@@ -210,23 +289,44 @@ def orders_from_columns(columns: dict[str, pa.ChunkedArray], zone: ZoneInfo) -> 
         excluded=excluded,
         disputes=_integers(columns.get("dispute_count"), count),
         reopens=_integers(columns.get("reopen_count"), count),
-        overdue=_booleans(columns.get("overdue"), count) == 1,
+        overdue=_flags(columns.get("overdue"), count) == 1,
         escalation=[s.casefold() or "none" for s in _text(columns.get("escalation"), count)],
         present=frozenset(columns),
     )
 
 
-def _text(column: pa.ChunkedArray | None, count: int, *, strip: bool = True) -> list[str]:
+def _text(column: Column | None, count: int, *, strip: bool = True) -> list[str]:
     if column is None:
         return [""] * count
-    values = ["" if v is None else str(v) for v in column.to_pylist()]
+    if isinstance(column, list):
+        if strip:
+            try:
+                return [v.strip() for v in column]  # the usual case: every value a str
+            except AttributeError:
+                pass
+        values = [v if v.__class__ is str else "" if v is None else str(v) for v in column]
+    elif pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        values = column.fill_null("").to_pylist()  # already str: no str() per value
+    else:
+        values = ["" if v is None else str(v) for v in column.to_pylist()]
     return [v.strip() for v in values] if strip else values
+
+
+def _flags(column: pa.ChunkedArray | None, count: int) -> npt.NDArray[np.int8]:
+    """`tables._booleans`, without a loop when the column is already boolean (the database)."""
+    if column is None or not pa.types.is_boolean(column.type):
+        return _booleans(column, count)
+    known = np.asarray(column.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    truth = np.asarray(column.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+    return np.where(known, truth.astype(np.int8), np.int8(-1)).astype(np.int8)
 
 
 def _integers(column: pa.ChunkedArray | None, count: int) -> I64:
     out = np.zeros(count, dtype=np.int64)
     if column is None:
         return out
+    if pa.types.is_integer(column.type):  # the database: no parsing, missing counts are 0
+        return np.asarray(column.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
     for row, value in enumerate(column.to_pylist()):
         try:
             out[row] = int(float(str(value).strip())) if value not in (None, "") else 0

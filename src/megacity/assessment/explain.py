@@ -71,10 +71,14 @@ def kind_of(profile: Profile, code: str) -> str:
     return DISTRICT if code in profile.org.districts else "unit"
 
 
-def reasons_expr(s: ir.Table, code: str, kind: str, options: Options) -> ir.Table:
-    """One row per (ticket, reason) of the unit in the assessed months."""
+def reasons_expr(s: ir.Table, code: str | None, kind: str, options: Options) -> ir.Table:
+    """One row per (ticket, reason) of the unit (of every unit of the kind when `code` is None:
+    its code is in column ``explained``) in the assessed months."""
     key = s.district_code if kind == DISTRICT else s.unit_code
-    t = s.filter(key == code, ~s.excl, s.month_idx.isin(list(options.months)))
+    s = s.mutate(explained=key)
+    t = s.filter(~s.excl, s.month_idx.isin(list(options.months)))
+    if code is not None:
+        t = t.filter(t.explained == code)
     parts = [
         t.filter(t.resp_counted & t.contacted_at.notnull() & ~t.on_time).mutate(
             reason=ibis.literal("late_contact")
@@ -86,6 +90,7 @@ def reasons_expr(s: ir.Table, code: str, kind: str, options: Options) -> ir.Tabl
     if options.basically_satisfied_weight < 1:
         parts.append(t.filter(t.is_basic).mutate(reason=ibis.literal("basically_satisfied")))
     columns = [
+        "explained",
         "month_idx",
         "reason",
         "category_code",
@@ -128,11 +133,40 @@ def explain(tickets: ir.Table, profile: Profile, options: Options, result: Resul
     """The tickets that cost `code` points in the months of `result`."""
     kind = kind_of(profile, code)
     expr = reasons_expr(scoped_tickets(tickets, profile, options), code, kind, options)
+    return _explanation(code, kind, fetch(expr), profile, options, result)
+
+
+def explain_all(
+    tickets: ir.Table, profile: Profile, options: Options, result: Result
+) -> dict[str, Explanation]:
+    """`explain` of every district and unit of `result`, from one query per kind: what a
+    scheduled job computes ahead (a unit handler's ranking page opens on its own unit)."""
+    scoped = scoped_tickets(tickets, profile, options)
+    found: dict[str, Explanation] = {}
+    for kind in (DISTRICT, "unit"):
+        raws: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for raw in fetch(reasons_expr(scoped, None, kind, options)):
+            raws[str(raw["explained"])].append(raw)
+        codes = {str(r["unit_code"]) for r in result.rows if _kind(r) == kind}
+        for code in sorted(codes | set(raws)):
+            if kind_of(profile, code) == kind:
+                found[code] = _explanation(code, kind, raws.get(code, []), profile, options, result)
+    return found
+
+
+def _explanation(
+    code: str,
+    kind: str,
+    raws: list[dict[str, Any]],
+    profile: Profile,
+    options: Options,
+    result: Result,
+) -> Explanation:
     zone = ZoneInfo(profile.timezone)
     unit_rows = [r for r in result.rows if r["unit_code"] == code and _kind(r) == kind]
     by_month = {r["month"]: r for r in unit_rows}
     out: list[dict[str, Any]] = []
-    for raw in fetch(expr):
+    for raw in raws:
         month = month_label(int(raw["month_idx"]))
         row = by_month.get(month)
         record = {

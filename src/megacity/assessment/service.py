@@ -11,6 +11,7 @@ skip the engine run (seconds at a million requests) without showing figures of o
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, replace
@@ -28,10 +29,12 @@ from megacity.assessment.rules import FocusRule, Options, Weights, month_windows
 from megacity.bootstrap import Megacity
 from megacity.domain.errors import ConflictError, NotFoundError
 from megacity.services.revalidate import RevalidatingCache
+from megacity.store.audit import data_version
 
 _CACHE_SIZE = 32
 _cache: RevalidatingCache[engine_mod.Result] = RevalidatingCache("ranking", _CACHE_SIZE)
-_explanations: RevalidatingCache[explain_mod.Explanation] = RevalidatingCache("explanation", 2 * _CACHE_SIZE)
+_explanations: RevalidatingCache[explain_mod.Explanation] = RevalidatingCache("explanation", 256)
+_explained_every_unit: RevalidatingCache[int] = RevalidatingCache("explanation-pass", _CACHE_SIZE)
 
 
 def options_for(
@@ -81,7 +84,31 @@ def explanation(app: Megacity, options: Options, code: str) -> explain_mod.Expla
         with opened(app, options) as o:
             return explain_mod.explain(o.tickets, app.profile, options, result, code)
 
-    return _explanations.get(app.settings.database_url, f"{options!r}|{code}", run)
+    return _explanations.get(app.settings.database_url, _explanation_key(options, code), run)
+
+
+def explain_every_unit(app: Megacity, options: Options) -> int:
+    """Compute and keep the explanation of every district and unit in one pass (for `megacity
+    refresh`: a unit handler's ranking page then opens at once); how many were kept. Nothing is
+    computed when the pass was already made on the current data."""
+    url = app.settings.database_url
+
+    def run() -> int:
+        with app.engine.connect() as conn:
+            version = data_version(conn)  # before reading: a change meanwhile makes them stale
+        started = time.perf_counter()
+        result = ranking(app, options)
+        with opened(app, options) as o:
+            found = explain_mod.explain_all(o.tickets, app.profile, options, result)
+        values = {_explanation_key(options, code): value for code, value in found.items()}
+        _explanations.put_many(url, values, version, time.perf_counter() - started)
+        return len(values)
+
+    return _explained_every_unit.get(url, repr(options), run)
+
+
+def _explanation_key(options: Options, code: str) -> str:
+    return f"{options!r}|{code}"
 
 
 def what_if(app: Megacity, options: Options) -> whatif_mod.WhatIf:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 
 from megacity.analytics.complainants import LABEL_NAMES, Profile, load_thresholds, profiles_for
-from megacity.analytics.orders import orders_from_columns, read_orders_from
+from megacity.analytics.orders import bulk, orders_from_columns, read_orders_from
 from megacity.bootstrap import Megacity
 from megacity.domain.errors import ConflictError, NotFoundError, ValidationError
 from megacity.profiles.loader import default_profile_path
@@ -24,6 +24,21 @@ from megacity.store.tables import tickets
 from megacity.store.unit_of_work import UnitOfWork
 
 LABELS = (*LABEL_NAMES, "other")
+#: What profiles and their repeat chains read; the workflow columns of abnormal orders are not.
+PROFILE_COLUMNS = (
+    "id",
+    "received_at",
+    "title",
+    "text",
+    "complainant_id",
+    "street_code",
+    "category_code",
+    "resolved",
+    "callback_at",
+    "satisfaction",
+    "excluded",
+    "exclusion_state",
+)
 MAX_TEXT = 4000
 
 
@@ -227,9 +242,10 @@ def _thresholds(app: Megacity) -> Any:
 
 def all_profiles(*, app: Megacity) -> list[Profile]:
     """Profiles of every complainant in the database (the `analyse complainants` numbers)."""
-    with app.uow(write=False) as uow:
-        orders = read_orders_from(uow.connection, app.profile.timezone)
-    return profiles_for(orders, _thresholds(app), float(app.profile.repeat_window_days), app.tz)
+    with bulk():
+        with app.uow(write=False) as uow:
+            orders = read_orders_from(uow.connection, app.profile.timezone, PROFILE_COLUMNS)
+        return profiles_for(orders, _thresholds(app), float(app.profile.repeat_window_days), app.tz)
 
 
 def profile_of(*, app: Megacity, complainant_id: str) -> Profile | None:

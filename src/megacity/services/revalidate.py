@@ -161,6 +161,12 @@ class RevalidatingCache(Generic[T]):
             raise Pending(key)
         return self._stale(page, latest)
 
+    def put_many(self, url: str, values: dict[str, T], version: str, seconds: float = 0.0) -> None:
+        """Store results computed together at data `version` (read before computing them)."""
+        at = datetime.now(UTC)
+        for key, value in values.items():
+            self._put((url, key), Snapshot(value, version, at), seconds / max(len(values), 1))
+
     def running(self) -> bool:
         with self._lock:
             return bool(self._running)
@@ -209,6 +215,10 @@ class RevalidatingCache(Generic[T]):
     def _compute(self, base: tuple[str, str], version: str, compute: Callable[[], T]) -> Snapshot[T]:
         started, at = time.perf_counter(), datetime.now(UTC)
         found = Snapshot(compute(), version, at)
+        self._put(base, found, time.perf_counter() - started)
+        return found
+
+    def _put(self, base: tuple[str, str], found: Snapshot[T], seconds: float) -> None:
         self._remember(base, found)
         try:
             snapshots.save(
@@ -216,15 +226,14 @@ class RevalidatingCache(Generic[T]):
                 self.name,
                 snapshot_key(base[1]),
                 label=base[1],
-                version=version,
-                computed_at=at,
-                seconds=time.perf_counter() - started,
+                version=found.version,
+                computed_at=found.computed_at,
+                seconds=seconds,
                 payload=pickle.dumps(found.value, protocol=pickle.HIGHEST_PROTOCOL),
             )
         except (SQLAlchemyError, pickle.PicklingError, TypeError, AttributeError):
             # the result is still served from memory; only other processes and restarts miss it
             log.exception("could not store the result %s/%s", self.name, base[1])
-        return found
 
     def _submit(
         self, base: tuple[str, str], version: str, compute: Callable[[], T]

@@ -61,11 +61,10 @@ def _warm_pages(megacity: Megacity) -> None:
     """Read the current month's ranking and monitoring panel once at start (stored by `megacity
     refresh`, else computed) and the landing page's counts, so that the first visitors do not
     pay for cold caches (a second at a million requests)."""
-    from megacity.services import queries
-    from megacity.web.pages import monitoring_data, ranking_data
+    from megacity.web.pages import landing, monitoring_data, ranking_data
 
     try:
-        queries.overview(app=megacity)
+        landing.counts(megacity)
         month = ranking_data.current_month(megacity)
         ranking_data.month_ranking(megacity, month)
         monitoring_data.district_panel(megacity, month)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from megacity.assessment import service
+from megacity.assessment.rules import parse_month
 from megacity.assessment.trends import series_months
 from megacity.bootstrap import Megacity
 from megacity.domain.access import Actor
@@ -54,6 +55,7 @@ def jobs(app: Megacity, months: list[str]) -> list[Job]:
     for month in months:
         found.append(Job(f"ranking {month}", partial(ranking_data.month_ranking, app, month)))
         found.append(Job(f"ranking trends {month}", partial(_series, app, month)))
+        found.append(Job(f"ranking explanations {month}", partial(_explanations, app, month)))
         found.append(Job(f"monitoring {month}", partial(monitoring_data.district_panel, app, month)))
         found.extend(Job(f"analysis {s.key} {month}", partial(s.build, app, CITY, month)) for s in SECTIONS)
     return found
@@ -61,6 +63,10 @@ def jobs(app: Megacity, months: list[str]) -> list[Job]:
 
 def _series(app: Megacity, month: str) -> None:
     service.ranking(app, service.options_for(app, series_months(month)))
+
+
+def _explanations(app: Megacity, month: str) -> None:
+    service.explain_every_unit(app, service.options_for(app, [parse_month(month)]))
 
 
 def refresh(

@@ -27,11 +27,17 @@ def test_refresh_computes_once_and_stores_what_the_pages_read(
     load_demo(app=megacity, cases=generate(megacity.profile, count=400, months=2))
     month = "2025-12"  # the demo's last month
     first = refresh("--month", month, "--database", database_url, cwd=tmp_path)
-    jobs = 4 + len(SECTIONS)  # ranking, its 12 months, explanations, monitoring, the analyses
+    jobs = 5 + len(SECTIONS)  # counts, ranking, its 12 months, explanations, monitoring, analyses
     assert len(first) == jobs + 1 and first[-1].startswith(f"{jobs} of {jobs} results computed for {month}")
     assert all(line.endswith("computed") for line in first[:-1])
     stored = snapshots.listing(megacity.engine)
-    assert {row["name"] for row in stored} == {"ranking", "explanation", "explanation-pass", "analysis"}
+    assert {row["name"] for row in stored} == {
+        "landing",
+        "ranking",
+        "explanation",
+        "explanation-pass",
+        "analysis",
+    }
     assert {f"{s.key}||{month}" for s in SECTIONS if s.key != "complainants"} <= {r["label"] for r in stored}
 
     again = refresh("--month", month, "--database", database_url, cwd=tmp_path)

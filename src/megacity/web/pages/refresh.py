@@ -22,7 +22,7 @@ from megacity.bootstrap import Megacity
 from megacity.domain.access import Actor
 from megacity.domain.enums import Role
 from megacity.store import snapshots
-from megacity.web.pages import monitoring_data, ranking_data
+from megacity.web.pages import landing, monitoring_data, ranking_data
 from megacity.web.pages.analysis import SECTIONS
 
 #: The analyses are computed city-wide, as an administrator sees them.
@@ -49,9 +49,9 @@ def default_months(app: Megacity) -> list[str]:
 
 
 def jobs(app: Megacity, months: list[str]) -> list[Job]:
-    """Per month: the ranking, its 12 months (every unit's trend), the monitoring panel and
-    every analysis section."""
-    found: list[Job] = []
+    """The landing page's counts; per month: the ranking, its 12 months (every unit's trend),
+    every unit's explanation, the monitoring panel and every analysis section."""
+    found: list[Job] = [Job("landing counts", partial(landing.counts, app))]
     for month in months:
         found.append(Job(f"ranking {month}", partial(ranking_data.month_ranking, app, month)))
         found.append(Job(f"ranking trends {month}", partial(_series, app, month)))

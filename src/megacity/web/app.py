@@ -58,9 +58,9 @@ def _warm_dispatcher(megacity: Megacity) -> None:
 
 
 def _warm_pages(megacity: Megacity) -> None:
-    """Read the current month's ranking and monitoring panel once at start (stored by `megacity
-    refresh`, else computed) and the landing page's counts, so that the first visitors do not
-    pay for cold caches (a second at a million requests)."""
+    """Read the landing page's counts and the current month's ranking and monitoring panel
+    once at start (stored by `megacity refresh`, else computed: a second at a million
+    requests), so that the first visitors do not pay for cold caches."""
     from megacity.web.pages import landing, monitoring_data, ranking_data
 
     try:
@@ -69,7 +69,7 @@ def _warm_pages(megacity: Megacity) -> None:
         ranking_data.month_ranking(megacity, month)
         monitoring_data.district_panel(megacity, month)
     except Exception:  # noqa: BLE001 - a failed warm-up only costs the first visitor time
-        logging.getLogger(__name__).exception("warming the ranking pages failed")
+        logging.getLogger(__name__).exception("warming up failed")
 
 
 def create_app(megacity: Megacity | None = None, settings: Settings | None = None) -> FastAPI:
@@ -83,8 +83,6 @@ def create_app(megacity: Megacity | None = None, settings: Settings | None = Non
     )
     app.state.megacity = megacity
     _warm_dispatcher(megacity)
-    if megacity.settings.environment != "test":  # tests start hundreds of servers on tiny databases
-        threading.Thread(target=_warm_pages, args=(megacity,), name="warm-pages", daemon=True).start()
     errors.install(app)
     limit = megacity.settings.max_body_bytes
 
@@ -126,4 +124,9 @@ def create_app(megacity: Megacity | None = None, settings: Settings | None = Non
     for page in (auth_pages, workbench, knowledge, tickets, page_actions, inbox, review, settings_page):
         app.include_router(page.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    if megacity.settings.environment != "test":  # tests start hundreds of servers on tiny databases
+        # FastAPI builds each route's models on the first request that walks past it (half a
+        # second for the first page); build them before the server answers at all
+        app.openapi()
+        threading.Thread(target=_warm_pages, args=(megacity,), name="warm-pages", daemon=True).start()
     return app

@@ -39,6 +39,9 @@ def log_in(page: Page, server: str, path: str, username: str) -> None:
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
     expect(page).to_have_url(server + path)
+    # the page's scripts run at DOMContentLoaded: a test that types before then would use the
+    # page without them (a full reload instead of the inline search), and flake on a busy host
+    page.wait_for_load_state("load")
 
 
 class Watch:

@@ -37,6 +37,7 @@ def test_ranking_page_agrees_with_the_api(pages: PageLogin, login: Any, megacity
     assert page.status_code == 200, page.text
     html = page.text
     assert "考核排名" in html and 'aria-current="page"' in html
+    assert f"已回访诉求不少于 {megacity.profile.assessment.min_rated_for_ranking} 件的单位才参与排名" in html
     districts = [r for r in api["rows"] if r["unit_type"] == "district"]
     chart = chart_data(html, "district-map")
     by_code = dict(zip(chart["codes"], chart["values"], strict=True))

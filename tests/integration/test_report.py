@@ -19,7 +19,7 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from megacity.assessment import service
-from megacity.assessment.rules import DISTRICT, parse_month
+from megacity.assessment.rules import DISTRICT, STREET, parse_month
 from megacity.bootstrap import Megacity
 from megacity.cli import app
 from megacity.demo import generate
@@ -114,6 +114,11 @@ def test_report_in_each_format(database_url: str, megacity: Megacity, tmp_path: 
     assert "<script" not in page
     assert all(name in page for name in names.values())
     assert page.count("data:image/svg+xml;base64,") == 4  # map, district bars, trend, categories
+    options = service.options_for(megacity, [parse_month(MONTH)])
+    month_rows = service.ranking(megacity, options).for_month(MONTH)
+    small = sum(1 for r in month_rows if r["unit_type"] == STREET and r["rank"] is None)
+    assert report.streets_unranked == small > 0, "a 1,000-request demo leaves streets too small to rank"
+    assert f"本月已回访诉求少于 {report.min_rated} 件的街道（乡镇）{small} 个" in page
     english = labels(gettext_for("en"))  # the English page uses the same template (charts cost time)
     assert english["title"] == "12345 hotline monthly report" and english["districts"] == "District ranking"
 

@@ -67,6 +67,8 @@ class MonthlyReport:
     streets_top: list[dict[str, Any]]
     streets_bottom: list[dict[str, Any]]
     streets_ranked: int
+    streets_unranked: int  # streets with requests in scope but too few rated ones to rank
+    min_rated: int  # the profile's threshold behind `streets_unranked`
     focus: dict[str, list[dict[str, Any]]]  # entered / stayed / left
     categories: list[CategoryCount]
     engine: str
@@ -164,6 +166,8 @@ def build(app: Megacity, month: str) -> MonthlyReport:
         streets_top=streets[:STREETS_SHOWN],
         streets_bottom=streets[-STREETS_SHOWN:][::-1] if len(streets) > STREETS_SHOWN else [],
         streets_ranked=len(streets),
+        streets_unranked=sum(1 for r in rows if r["unit_type"] == STREET and r["rank"] is None),
+        min_rated=app.profile.assessment.min_rated_for_ranking,
         focus=focus,
         categories=_categories(app, counts_now, counts_before),
         engine=result.engine,

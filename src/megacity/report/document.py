@@ -54,6 +54,9 @@ def labels(_: Gettext) -> dict[str, str]:
         "streets_top": _("Top streets and towns"),
         "streets_bottom": _("Bottom streets and towns"),
         "streets_ranked": _("Streets and towns ranked"),
+        "streets_unranked": _(
+            "Not ranked: %(count)s streets and towns with fewer than %(n)s rated requests this month."
+        ),
         "focus": _("Governance focus list"),
         "entered": _("Entered the list"),
         "stayed": _("Stayed on the list"),

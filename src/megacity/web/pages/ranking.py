@@ -64,6 +64,7 @@ def _ranking(
         "focus_changes": data.FOCUS_CHANGES,
         "weights_text": weights if weights is not None else result.weights.as_text(),
         "default_weights": result.weights.as_text(),
+        "min_rated": app.profile.assessment.min_rated_for_ranking,
         "what_if": None,
         "weights_error": None,
         "unit_error": None,

@@ -27,11 +27,13 @@ $(VENV)/.installed-dev: $(BIN)/python pyproject.toml
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## make run: install, create ./megacity.db, load the Beijing demo if empty, serve http://127.0.0.1:8000
+## make run: install, create ./megacity.db, load the Beijing demo if empty, train the dispatch model if
+## missing, compute the pages' rankings and analyses (megacity refresh), serve http://127.0.0.1:8000
 run: install
 	$(BIN)/megacity init
 	$(BIN)/megacity demo --count $(DEMO_COUNT) --months 12 --if-empty --accounts
 	$(BIN)/megacity classify retrain --if-missing
+	$(BIN)/megacity refresh
 	$(BIN)/megacity serve --host $(HOST) --port $(PORT)
 
 ## make test: install with the dev extra and run every test tier that this machine can run

@@ -10,10 +10,11 @@ times N GETs of each page on loopback. Prints a table: median and p95 per page, 
     python bench/pages.py                               # 1,000,000: 200,000 played + 4 SQL copies
     python bench/pages.py --database postgresql://…     # any database; built if it holds fewer tickets
 
-Before serving, `megacity refresh` computes the rankings and analyses the pages show (this month
-and the demo's last month) into `result_snapshots`, as a cron job does in production; its time is
-printed. With `--no-refresh` the server starts cold: pages then show "being computed" while the
-background work runs (timed too, but that is not the page answering).
+Before serving, `megacity refresh` computes the rankings and analyses the pages show (the month
+the pages open on — the demo's last, December 2025 — and the one before) into `result_snapshots`,
+as a cron job does in production; its time is printed. With `--no-refresh` the server starts
+cold: pages then show "being computed" while the background work runs (timed too, but that is
+not the page answering).
 
 The first request of each page is shown apart: it fills per-process caches.
 Pages that answer 404 (not built yet) are listed as absent, not timed.
@@ -34,6 +35,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import func, insert, literal, select
 
+from megacity.assessment.rules import month_label, parse_month
 from megacity.bootstrap import Megacity, bootstrap
 from megacity.demo import generate
 from megacity.domain.enums import Role
@@ -48,7 +50,7 @@ TIMEOUT_S = 120.0
 PENDING = "data-pending="  # a page or a part of it says its figures are being computed
 PASSWORD = "bench-password-123"
 #: Who opens which page: the unit handler is 望京街道 (the busiest kind of inbox), the rest admin.
-#: Month pages default to the clock's month; `{month}` is the demo's last month, which has data.
+#: Month pages open on the newest month with requests (the demo's last); `{month}` is the one before.
 HANDLER_UNIT = "110105026"
 PAGES: tuple[tuple[str, str], ...] = (
     ("/", "anonymous"),
@@ -135,11 +137,9 @@ def accounts(app: Megacity) -> None:
             create_user(app=app, username=f"bench-{name}", password=PASSWORD, role=role, unit_code=unit)
 
 
-def refresh(url: str, months: list[str]) -> None:
-    """`megacity refresh` for the months, its output and time printed (a cron job's work)."""
+def refresh(url: str) -> None:
+    """`megacity refresh` as cron runs it (its default months), output and time printed."""
     command = [sys.executable, "-m", "megacity", "refresh", "--database", url]
-    for month in months:
-        command += ["--month", month]
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     print(done.stdout.rstrip())
@@ -194,12 +194,13 @@ def some_ticket(app: Megacity) -> str:
         return str(conn.scalar(query))
 
 
-def last_month(app: Megacity) -> str:
-    """The month (profile zone) of the newest request: the demo ends on 31 December 2025."""
+def earlier_month(app: Megacity) -> str:
+    """The month (profile zone) before the newest request's: the demo ends on 31 December 2025,
+    which is the month the pages open on; this one is asked for with `?month=`."""
     with app.engine.connect() as conn:
         newest = conn.scalar(select(func.max(tickets.c.received_at)))
     assert newest is not None, "the database holds no tickets"
-    return f"{newest.astimezone(app.tz):%Y-%m}"
+    return month_label(parse_month(f"{newest.astimezone(app.tz):%Y-%m}") - 1)
 
 
 def measure(client: httpx.Client, path: str, n: int) -> tuple[int, float, list[float], int]:
@@ -295,10 +296,10 @@ def main() -> None:
     print(f"database {url.split('@')[-1]}")
     build(app, args.tickets, args.months, args.lifecycle)
     accounts(app)
-    ticket, month = some_ticket(app), last_month(app)
+    ticket, month = some_ticket(app), earlier_month(app)
     print(f"detail page: /tickets/{ticket}; month pages: ?month={month}")
     if not args.no_refresh:
-        refresh(url, sorted({month, f"{app.clock().astimezone(app.tz):%Y-%m}"}))
+        refresh(url)
     child, base = serve(url)
     clients: dict[str, httpx.Client] = {}
     try:

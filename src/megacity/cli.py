@@ -378,7 +378,12 @@ def sweep(database: Database = None, profile: ProfileOpt = None) -> None:
 def refresh(
     month: Annotated[
         list[str] | None,
-        typer.Option(help="Month YYYY-MM to compute (repeat it); default: this month and the last."),
+        typer.Option(
+            help=(
+                "Month YYYY-MM to compute (repeat it); "
+                "default: the month the pages open on and the one before."
+            )
+        ),
     ] = None,
     database: Database = None,
     profile: ProfileOpt = None,

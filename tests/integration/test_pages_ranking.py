@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
 from megacity.bootstrap import Megacity
+from tests.conftest import Clock
 from tests.integration.page_clients import page_clients
 from tests.integration.test_assessment_api import load
 from tests.integration.test_pages_roles import PageLogin
@@ -122,3 +124,21 @@ def test_a_slow_ranking_is_computed_in_the_background(pages: PageLogin, megacity
     stale = analyst.get("/ranking", params={"month": MONTH})
     assert stale.status_code == 200 and "朝阳区" in stale.text
     assert 'class="flash flash-info as-of"' in stale.text
+
+
+def test_pages_open_on_the_newest_month_with_requests(
+    pages: PageLogin, megacity: Megacity, clock: Clock
+) -> None:
+    """The clock's month while it has requests (or the database has none); after a history that
+    ended earlier, the month of its newest request — never a month after the clock's."""
+    from megacity.web.pages.ranking_data import default_month
+
+    assert default_month(megacity) == "2025-03"  # no requests yet: the clock's month
+    load(megacity)  # a history to 31 December 2025, "later" than the test clock
+    assert default_month(megacity) == "2025-03"
+    clock.now = datetime(2026, 2, 10, 9, 0, tzinfo=UTC)  # the history ended in the past
+    assert default_month(megacity) == MONTH
+    analyst = pages("analyst")
+    for path in ("/ranking", "/monitoring", "/analysis"):
+        html = analyst.get(path).text
+        assert f'name="month" type="month" value="{MONTH}"' in html, path

@@ -106,6 +106,12 @@ class Overview:
     by_district: dict[str, int]
 
 
+def newest_received(*, app: Megacity) -> datetime | None:
+    """When the newest request was received; None while there are none."""
+    with app.uow(write=False) as uow:
+        return uow.tickets.newest_received()
+
+
 def overview(*, app: Megacity) -> Overview:
     with app.uow(write=False) as uow:
         by_status = {str(k): v for k, v in uow.tickets.counts("status").items() if k is not None}

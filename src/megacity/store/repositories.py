@@ -159,6 +159,11 @@ class TicketRepository:
     def total(self) -> int:
         return int(self._conn.scalar(select(func.count()).select_from(tickets)) or 0)
 
+    def newest_received(self) -> datetime | None:
+        """When the newest request was received (one index probe), or None without requests."""
+        found: datetime | None = self._conn.scalar(select(func.max(tickets.c.received_at)))
+        return found
+
 
 def _filtered(query: Select[Any], flt: TicketFilter) -> Select[Any]:
     conditions: list[ColumnElement[bool]] = []

@@ -58,14 +58,14 @@ def _warm_dispatcher(megacity: Megacity) -> None:
 
 
 def _warm_pages(megacity: Megacity) -> None:
-    """Read the landing page's counts and the current month's ranking and monitoring panel
-    once at start (stored by `megacity refresh`, else computed: a second at a million
-    requests), so that the first visitors do not pay for cold caches."""
+    """Read the landing page's counts and the ranking and monitoring panel of the month the
+    pages open on once at start (stored by `megacity refresh`, else computed: a second at a
+    million requests), so that the first visitors do not pay for cold caches."""
     from megacity.web.pages import landing, monitoring_data, ranking_data
 
     try:
         landing.counts(megacity)
-        month = ranking_data.current_month(megacity)
+        month = ranking_data.default_month(megacity)
         ranking_data.month_ranking(megacity, month)
         monitoring_data.district_panel(megacity, month)
     except Exception:  # noqa: BLE001 - a failed warm-up only costs the first visitor time

@@ -36,7 +36,7 @@ from megacity.web.pages.analysis_sections import (
     topics_section,
 )
 from megacity.web.pages.common import render_page, slow_results
-from megacity.web.pages.ranking_data import current_month
+from megacity.web.pages.ranking_data import default_month
 from megacity.web.pages.section_cache import Pending, cached
 from megacity.web.session import page_requires, permission
 
@@ -140,7 +140,7 @@ def analysis(
     month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
 ) -> HTMLResponse:
     """Every section for the month, in the order of `SECTIONS`."""
-    chosen = month or current_month(app)
+    chosen = month or default_month(app)
     parse_month(chosen)
     with slow_results(app):
         sections = [build_section(s, app, actor, chosen) for s in SECTIONS if s.visible_to(actor)]

@@ -17,7 +17,7 @@ from megacity.web.deps import MegacityDep
 from megacity.web.labels import N_
 from megacity.web.pages import monitoring_data as data
 from megacity.web.pages.common import gettext_for, render_page, slow_results
-from megacity.web.pages.ranking_data import current_month
+from megacity.web.pages.ranking_data import default_month
 from megacity.web.session import page_requires, permission
 
 router = APIRouter(include_in_schema=False)
@@ -99,7 +99,7 @@ def _monitoring(
     request: Request, app: Megacity, actor: Actor, month: str | None, district: str | None
 ) -> HTMLResponse:
     _ = gettext_for(request)
-    chosen = month or current_month(app)
+    chosen = month or default_month(app)
     parse_month(chosen)
     panel = data.district_panel(app, chosen)
     focus = district or actor.district_code or min(app.profile.org.districts)

@@ -49,7 +49,7 @@ def _ranking(
     request: Request, app: Megacity, actor: Actor, month: str | None, unit: str | None, weights: str | None
 ) -> HTMLResponse:
     _ = gettext_for(request)
-    chosen = month or data.current_month(app)
+    chosen = month or data.default_month(app)
     parse_month(chosen)  # 422 page for 2025-13
     code = unit or data.default_unit(actor)
     result = data.month_ranking(app, chosen)

@@ -17,6 +17,7 @@ from megacity.bootstrap import Megacity
 from megacity.domain.access import Actor
 from megacity.domain.enums import Role
 from megacity.domain.profile import Profile
+from megacity.services import queries
 from megacity.web.labels import N_
 
 #: Unit types in the order the page lists their tables (as the result file orders them), with titles.
@@ -68,6 +69,20 @@ class MonthRanking:
 def current_month(app: Megacity) -> str:
     """The month the clock is in, in the profile's zone (the month being worked on)."""
     return app.clock().astimezone(app.tz).strftime("%Y-%m")
+
+
+def default_month(app: Megacity) -> str:
+    """The month the ranking, monitoring and analysis pages open on.
+
+    The clock's month, unless no request has come in since it began (the first hours of a new
+    month, or a demo history that ended earlier): then the month of the newest request, so that
+    whoever opens 考核排名 sees figures rather than an empty month. Never a month after the clock's.
+    """
+    current = current_month(app)
+    newest = queries.newest_received(app=app)
+    if newest is None:
+        return current
+    return min(current, newest.astimezone(app.tz).strftime("%Y-%m"))
 
 
 def previous_months(month: str, count: int) -> list[str]:

@@ -44,7 +44,7 @@ class Done:
 
 def default_months(app: Megacity) -> list[str]:
     """The month the pages open on and the one before it (the month being assessed)."""
-    current = ranking_data.current_month(app)
+    current = ranking_data.default_month(app)
     return ranking_data.previous_months(current, 2)[::-1]
 
 

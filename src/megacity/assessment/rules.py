@@ -112,6 +112,11 @@ class MonthWindow:
     end: datetime
 
 
+#: Years a month may name (`parse_month`): far from datetime's limits, since windows and trends
+#: reach a year or two either side of it.
+MIN_YEAR, MAX_YEAR = 1900, 9000
+
+
 def parse_month(text: str, *, field: str = "month") -> int:
     """The month index of ``YYYY-MM``.
 
@@ -121,6 +126,8 @@ def parse_month(text: str, *, field: str = "month") -> int:
     match = _MONTH.match(text.strip())
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise ValidationError(f"a month is written YYYY-MM, got {text!r}", field=field)
+    if not MIN_YEAR <= int(match.group(1)) <= MAX_YEAR:  # trends reach a year back: keep dates valid
+        raise ValidationError(f"a month's year is from {MIN_YEAR} to {MAX_YEAR}, got {text!r}", field=field)
     return int(match.group(1)) * 12 + int(match.group(2)) - 1
 
 

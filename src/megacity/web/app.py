@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from megacity import __version__
 from megacity.bootstrap import Megacity, bootstrap
@@ -75,11 +76,17 @@ def _warm_pages(megacity: Megacity) -> None:
 def create_app(megacity: Megacity | None = None, settings: Settings | None = None) -> FastAPI:
     """Build the web app around an application container (built from settings if not given)."""
     megacity = megacity or bootstrap(settings or get_settings())
-    app = FastAPI(
+    # FastAPI's own /docs loads Swagger UI from a CDN; government networks are often offline, so
+    # it comes from the fastapi-offline package's files instead. No /redoc: ReDoc fetches its
+    # logo from cdn.redoc.ly whatever it is told.
+    app = FastAPIOffline(
+        redoc_url=None,
         title="Megacity",
         version=__version__,
         description="接诉即办: citizen requests from intake to callback, for very large cities.",
         generate_unique_id_function=_operation_id,
+        static_url="/static-api-docs",
+        favicon_url="/favicon.ico",
     )
     app.state.megacity = megacity
     _warm_dispatcher(megacity)

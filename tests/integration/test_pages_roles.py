@@ -26,11 +26,11 @@ PAGES = (
     "/analysis",
 )
 #: Which pages each role may open (the others answer 403).
-ALLOWED: dict[str, set[str]] = {
-    "operator": {"/workbench", "/tickets", "/knowledge", "/ranking"},
-    "dispatcher": {"/tickets", "/review", "/knowledge", "/ranking", "/monitoring", "/analysis"},
-    "unit": {"/tickets", "/inbox", "/knowledge", "/ranking"},
-    "reviewer": {"/tickets", "/review", "/knowledge", "/ranking", "/monitoring", "/analysis"},
+ALLOWED: dict[str, set[str]] = {  # 设置 is everyone's (their own account); its users part is admin's
+    "operator": {"/workbench", "/tickets", "/knowledge", "/ranking", "/settings"},
+    "dispatcher": {"/tickets", "/review", "/knowledge", "/ranking", "/monitoring", "/analysis", "/settings"},
+    "unit": {"/tickets", "/inbox", "/knowledge", "/ranking", "/settings"},
+    "reviewer": {"/tickets", "/review", "/knowledge", "/ranking", "/monitoring", "/analysis", "/settings"},
     "admin": {
         "/workbench",
         "/tickets",
@@ -41,8 +41,8 @@ ALLOWED: dict[str, set[str]] = {
         "/monitoring",
         "/analysis",
     },
-    "analyst": {"/tickets", "/knowledge", "/ranking", "/monitoring", "/analysis"},
-    "auditor": {"/tickets", "/knowledge"},
+    "analyst": {"/tickets", "/knowledge", "/ranking", "/monitoring", "/analysis", "/settings"},
+    "auditor": {"/tickets", "/knowledge", "/settings"},
 }
 HTML = {"accept": "text/html"}
 OTHER_STREET = "110101002"  # 景山街道, handled by the `other-unit` account

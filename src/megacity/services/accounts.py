@@ -67,12 +67,16 @@ def create_user(
     actor: str = "cli",
 ) -> int:
     """Create an account; scoped roles must name their unit or district."""
+    if not 1 <= len(username) <= 64 or any(c.isspace() or not c.isprintable() for c in username):
+        raise ValidationError("a username has 1 to 64 characters and no spaces", field="username")
     if len(password) < 8:
         raise ValidationError("password must have at least 8 characters", field="password")
     if role is Role.UNIT_HANDLER and (unit_code is None or app.profile.org.unit(unit_code) is None):
-        raise ValidationError("a unit_handler needs an existing --unit code", field="unit_code")
+        raise ValidationError("a unit_handler needs an existing unit code (--unit)", field="unit_code")
     if role is Role.DISTRICT_REVIEWER and district_code not in app.profile.org.districts:
-        raise ValidationError("a district_reviewer needs an existing --district code", field="district_code")
+        raise ValidationError(
+            "a district_reviewer needs an existing district code (--district)", field="district_code"
+        )
     now = app.clock()
     with app.uow() as uow:
         user_id = uow.users.add(
@@ -130,6 +134,32 @@ def actor_for_token(*, app: Megacity, token: str) -> Actor:
     if user is None or not user["active"]:
         raise AuthenticationError("the account is disabled")
     return Actor(user["username"], Role(user["role"]), user["unit_code"], user["district_code"])
+
+
+def change_password(*, app: Megacity, username: str, current: str, new: str) -> None:
+    """A user's own password change: the current password proves it is them.
+
+    Audited (without either password). Tokens already issued stay valid until they expire.
+    """
+    if len(new) < 8:
+        raise ValidationError("the new password must have at least 8 characters", field="new_password")
+    with app.uow() as uow:
+        user = uow.users.by_username(username)
+        if user is None or not user["active"]:
+            raise AuthenticationError("the account is disabled")
+        try:
+            _hasher(app).verify(user["password_hash"], current)
+        except (VerificationError, InvalidHashError) as exc:
+            raise ValidationError("the current password is wrong", field="current_password") from exc
+        uow.users.set_password_hash(int(user["id"]), _hasher(app).hash(new))
+        uow.audit.note(
+            action="change_password",
+            actor=username,
+            role=str(user["role"]),
+            at=app.clock(),
+            payload={"user_id": user["id"]},
+        )
+        uow.commit()
 
 
 def list_users(*, app: Megacity) -> list[dict[str, object]]:

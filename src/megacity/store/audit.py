@@ -28,6 +28,7 @@ BOOKKEEPING_ACTIONS = frozenset(
     {
         "view_personal_data",
         "create_user",
+        "change_password",
         "enable_user",
         "disable_user",
         "create_api_key",

@@ -69,7 +69,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/ranking", N_("Assessment ranking"), lambda a: a.may(P.READ_ASSESSMENT)),
     NavItem("/monitoring", N_("Indicator monitoring"), lambda a: a.may(P.READ_ANALYTICS)),
     NavItem("/analysis", N_("Analysis"), lambda a: a.may(P.READ_ANALYTICS)),
-    NavItem("/settings", N_("Settings"), lambda a: a.may(P.MANAGE_USERS)),
+    NavItem("/settings", N_("Settings"), lambda a: True),  # my account for everyone; users for admins
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -328,3 +329,28 @@ def test_ticket_list_filters_and_pages_with_a_cursor(
     assert seen == list(reversed(complaints))  # newest first, each once, consults filtered out
     assert "没有符合条件的诉求" in dispatcher.get("/tickets?received_from=2025-03-04").text
     assert "日期格式应为" in dispatcher.get("/tickets?received_from=yesterday").text
+
+
+def test_inbox_reminds_of_overdue_requests_and_those_due_within_a_working_day(
+    pages: PageLogin, http: httpx.Client, megacity: Megacity, clock: Clock
+) -> None:
+    first = dispatched(http, megacity)
+    unit = pages("unit")
+    assert 'id="reminders"' not in unit.get("/inbox").text  # 7 working days left: nothing yet
+    deadline = datetime.fromisoformat(first["deadline_at"])
+    clock.now = deadline - timedelta(hours=12)  # a weekday: 12 working hours left
+    second = dispatched(http, megacity)  # a fresh one: 7 working days left
+    page = unit.get("/inbox").text
+    soon = page.split('data-reminder="due-soon"')[1].split("</p>")[0]
+    assert "1 件将在一个工作日内到期" in soon and f"#ticket-{first['id']}" in soon
+    assert f"#ticket-{second['id']}" not in soon and 'data-reminder="overdue"' not in page
+    card = page.split(f'id="ticket-{first["id"]}"')[0].rsplit("<article", 1)[1]
+    assert "is-due-soon" in card
+
+    clock.now = deadline + timedelta(hours=1)  # past the deadline, before the overdue sweep ran
+    page = unit.get("/inbox").text
+    late = page.split('data-reminder="overdue"')[1].split("</p>")[0]
+    assert "1 件已超期" in late and f"#ticket-{first['id']}" in late and f"#ticket-{second['id']}" not in late
+    post(http, first["id"], "contact")
+    post(http, first["id"], "reply", reason="已处理")
+    assert 'id="reminders"' not in unit.get("/inbox").text  # replied: no longer the unit's to meet

@@ -5,7 +5,7 @@ page added to the navigation is walked without touching this test), and opens on
 page; anonymous visitors get the landing page, the login form and the API documentation. The
 page watch (tests/e2e/browser.py) checks each: no console error, no failed request (a missing
 favicon included) and nothing fetched from another host — Swagger UI included, which FastAPI
-would load from a CDN. Charts must draw. The clock stands after the demo history, so
+would fetch from the internet. Charts must draw. The clock stands after the demo history, so
 the month pages open on its last month (`ranking_data.default_month`), with figures.
 """
 

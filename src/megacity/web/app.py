@@ -89,9 +89,9 @@ def _warm_pages(megacity: Megacity, dispatcher: threading.Thread | None) -> None
 def create_app(megacity: Megacity | None = None, settings: Settings | None = None) -> FastAPI:
     """Build the web app around an application container (built from settings if not given)."""
     megacity = megacity or bootstrap(settings or get_settings())
-    # FastAPI's own /docs loads Swagger UI from a CDN; government networks are often offline, so
-    # it comes from the fastapi-offline package's files instead. No /redoc: ReDoc fetches its
-    # logo from cdn.redoc.ly whatever it is told.
+    # FastAPI's default /docs page fetches Swagger UI from the internet; government networks are
+    # often offline, so it comes from the fastapi-offline package's files instead. No /redoc:
+    # ReDoc's bundle fetches its logo from the internet whatever it is told.
     app = FastAPIOffline(
         redoc_url=None,
         title="Megacity",

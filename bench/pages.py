@@ -39,6 +39,7 @@ from megacity.assessment.rules import month_label, parse_month
 from megacity.bootstrap import Megacity, bootstrap
 from megacity.demo import generate
 from megacity.domain.enums import Role
+from megacity.services import queries
 from megacity.services.accounts import create_user
 from megacity.services.demo_load import load_demo
 from megacity.settings import Settings
@@ -197,8 +198,7 @@ def some_ticket(app: Megacity) -> str:
 def earlier_month(app: Megacity) -> str:
     """The month (profile zone) before the newest request's: the demo ends on 31 December 2025,
     which is the month the pages open on; this one is asked for with `?month=`."""
-    with app.engine.connect() as conn:
-        newest = conn.scalar(select(func.max(tickets.c.received_at)))
+    newest = queries.newest_received(app=app)
     assert newest is not None, "the database holds no tickets"
     return month_label(parse_month(f"{newest.astimezone(app.tz):%Y-%m}") - 1)
 

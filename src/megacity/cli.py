@@ -190,10 +190,10 @@ def user_create(
     profile: ProfileOpt = None,
 ) -> None:
     """Create a user account (the password is asked for, or read from stdin)."""
-    from megacity.domain.enums import Role
+    from megacity.domain.enums import ACCOUNT_ROLES, Role
     from megacity.services.accounts import create_user
 
-    roles = [r.value for r in Role if r is not Role.SYSTEM]
+    roles = [r.value for r in ACCOUNT_ROLES]
     if role not in roles:
         fail(f"--role must be one of {', '.join(roles)}")
     password = (

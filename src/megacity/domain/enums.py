@@ -50,6 +50,11 @@ class Status(StrEnum):
     MERGED = "merged"  # a duplicate folded into its master request
 
 
+#: Statuses in which the handling unit's deadline runs: the overdue sweep marks only these, and
+#: the pages count working time down (and remind the unit) only for these.
+DEADLINE_RUNNING: frozenset[Status] = frozenset({Status.DISPATCHED, Status.ACCEPTED, Status.CONTACTED})
+
+
 class Satisfaction(StrEnum):
     """Callback rating of the complainant."""
 
@@ -114,3 +119,7 @@ class Role(StrEnum):
     ANALYST = "analyst"
     AUDITOR = "auditor"
     SYSTEM = "system"  # jobs such as the overdue sweep
+
+
+#: Roles an account of a person may have (SYSTEM is for jobs such as the overdue sweep).
+ACCOUNT_ROLES: tuple[Role, ...] = tuple(r for r in Role if r is not Role.SYSTEM)

@@ -8,6 +8,7 @@ from typing import Any
 
 from megacity.bootstrap import Megacity
 from megacity.domain.calendar import Deadline, LimitUnit, TimeLimit
+from megacity.domain.enums import DEADLINE_RUNNING
 from megacity.domain.errors import IllegalTransitionError, NotFoundError, ValidationError
 from megacity.domain.lifecycle import Action, allowed_actions, apply
 from megacity.domain.tickets import Ticket
@@ -119,7 +120,7 @@ def sweep_overdue(*, app: Megacity, batch: int = 500) -> int:
     The unit is notified through the event (its inbox lists overdue requests first).
     """
     now, marked = app.clock(), 0
-    statuses = ["dispatched", "accepted", "contacted"]
+    statuses = sorted(s.value for s in DEADLINE_RUNNING)
     while True:
         with app.uow() as uow:
             ids = uow.tickets.due_for_overdue(now, statuses, batch)

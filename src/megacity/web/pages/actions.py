@@ -28,7 +28,7 @@ from megacity.services.accounts import ForbiddenError
 from megacity.web.api import schemas as s
 from megacity.web.deps import MegacityDep
 from megacity.web.labels import N_
-from megacity.web.pages.common import gettext_for
+from megacity.web.pages.common import error_text, gettext_for
 from megacity.web.session import CsrfForm, PageActor, field, flash, safe_next
 
 router = APIRouter(include_in_schema=False)
@@ -193,8 +193,7 @@ def act(
     except pydantic.ValidationError as exc:
         flash(response, request, "error", _invalid(_, chosen, exc))
     except DomainError as exc:
-        text = _("%(title)s: %(detail)s") % {"title": _(exc.title), "detail": exc.detail}
-        flash(response, request, "error", text)
+        flash(response, request, "error", error_text(_, exc))
     else:
         text = _("Done: %(action)s (%(id)s)") % {"action": _(chosen.value), "id": ticket_id}
         flash(response, request, "ok", text)
@@ -229,12 +228,7 @@ def upload(
     except NotFoundError:
         raise
     except DomainError as exc:
-        flash(
-            response,
-            request,
-            "error",
-            _("%(title)s: %(detail)s") % {"title": _(exc.title), "detail": exc.detail},
-        )
+        flash(response, request, "error", error_text(_, exc))
     else:
         flash(response, request, "ok", _("Attached: %(name)s") % {"name": row["filename"]})
     return response

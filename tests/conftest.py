@@ -175,6 +175,14 @@ def http(login: Callable[[str], httpx.Client]) -> httpx.Client:
     return login("admin")
 
 
+def pytest_report_header(config: pytest.Config) -> str | None:
+    """Say up front when the public-data tests are left out (with xdist the workers collect,
+    so the line below never reaches the terminal)."""
+    if SHARED_DATA.is_dir():
+        return None
+    return f"public data {SHARED_DATA} is absent: tests/integration/*_shared_data.py are deselected"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Without the public data folder beside the clone, leave out the tests that read it.
 
